@@ -1,0 +1,414 @@
+"""The AST of a `.tarif` file: frozen, slotted dataclasses.
+
+Children are tuples, never lists. Every node carries a `span` that is excluded from
+equality, so two files that differ only by layout or comments have equal ASTs (the
+formatter's round-trip property relies on it).
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import Enum
+from typing import Union
+
+from .span import NO_SPAN, Span
+
+
+def _span() -> Span:
+    return field(default=NO_SPAN, compare=False, repr=False)  # type: ignore[return-value]
+
+
+class Kind(str, Enum):
+    """Value types of the language (French names as written in files)."""
+
+    MONTANT = "montant"
+    NOMBRE = "nombre"
+    DECIMAL = "décimal"
+    TAUX = "taux"
+    BOOLEEN = "booléen"
+    DATE = "date"
+    ENUM = "énumération"
+
+
+class Unit(str, Enum):
+    """Unit written after a number literal."""
+
+    NONE = ""
+    EURO = "€"
+    PERCENT = "%"
+
+
+# ------------------------------------------------------------------ expressions
+
+
+@dataclass(frozen=True, slots=True)
+class Number:
+    """A number literal as written: `text` keeps the French spelling for messages."""
+
+    value: Decimal  # the written number (50 for `50 %`)
+    unit: Unit
+    span: Span = _span()
+
+    @property
+    def written_as_integer(self) -> bool:
+        """True for `3`, false for `3,0` or `3,50` (decides nombre vs décimal)."""
+        exponent = self.value.as_tuple().exponent
+        return isinstance(exponent, int) and exponent >= 0
+
+
+@dataclass(frozen=True, slots=True)
+class Bool:
+    value: bool
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class DateLiteral:
+    value: datetime.date
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A reference to a datum (`données`) or to a defined name."""
+
+    name: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Arith:
+    op: str  # one of + - × /
+    left: Expr
+    right: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Compare:
+    op: str  # one of < ≤ > ≥ = ≠
+    left: Expr
+    right: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class IsOneOf:
+    """`x est a ou b`: membership of an enumeration value (or a number) in a list."""
+
+    subject: Expr
+    choices: tuple[str, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class IsKnown:
+    """`x est connu` (known=True) / `x est inconnu` (known=False); never unknown itself."""
+
+    subject: Expr
+    known: bool
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    left: Expr
+    right: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    left: Expr
+    right: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    operand: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Default:
+    """`x à défaut y`: y when x is unknown."""
+
+    expr: Expr
+    fallback: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Extremum:
+    """`le minimum de a et b…` (kind "minimum") or `le maximum de …` (kind "maximum")."""
+
+    kind: str
+    args: tuple[Expr, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """`x, au minimum y` (kind "minimum", a floor) or `x, au plus y` (kind "maximum")."""
+
+    kind: str
+    expr: Expr
+    limit: Expr
+    span: Span = _span()
+
+
+class Direction(str, Enum):
+    NEAREST = "le plus proche"  # halves go up (away from zero)
+    DOWN = "inférieur"
+    UP = "supérieur"
+
+
+@dataclass(frozen=True, slots=True)
+class Round:
+    """`x, arrondi au centime le plus proche` and friends.
+
+    `step` is the rounding quantum (0.01 for `au centime`, 1 for `à l'euro`), `step_text`
+    the words used (`au centime`, `à l'euro`, `à l'unité`, `au dixième`) or None for
+    `au multiple de <step_literal>`.
+    """
+
+    expr: Expr
+    step: Decimal
+    direction: Direction
+    step_text: str | None
+    step_literal: Number | None = None
+    span: Span = _span()
+
+
+Expr = Union[
+    Number, Bool, DateLiteral, Ref, Arith, Compare, IsOneOf, IsKnown, And, Or, Not,
+    Default, Extremum, Limit, Round,
+]
+
+
+# ------------------------------------------------------------------ definitions
+
+
+class BoundForm(str, Enum):
+    """How a grid row's bounds were written (kept for messages and the formatter)."""
+
+    RANGE = "de"  # de A [inclus|exclu] à B inclus|exclu
+    UP_TO = "jusqu'à"  # jusqu'à B inclus|exclu
+    BELOW = "moins de"  # moins de B
+    FROM = "à partir de"  # à partir de A
+    ABOVE = "plus de"  # plus de A
+    BEYOND = "au-delà de"  # au-delà de A
+    DEFAULT = "à défaut"  # selector unknown
+
+
+@dataclass(frozen=True, slots=True)
+class Bound:
+    """One end of a grid row. `included` is None when the file does not say (an error)."""
+
+    value: Number
+    included: bool | None
+    written: bool = True  # False when the word (inclus/exclu) was left implicit by the form
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class GridRow:
+    form: BoundForm
+    lower: Bound | None
+    upper: Bound | None
+    value: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Grid:
+    selector: Expr
+    rows: tuple[GridRow, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """One line of a `si … / sinon si … / sinon` definition; condition None for `sinon`."""
+
+    condition: Expr | None
+    value: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Cases:
+    cases: tuple[Case, ...]
+    span: Span = _span()
+
+
+Body = Union[Expr, Grid, Cases]
+
+
+@dataclass(frozen=True, slots=True)
+class Unless:
+    """`sauf si C : v`: an exception local to a definition, taking priority over its body."""
+
+    condition: Expr
+    value: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Definition:
+    name: str
+    body: Body
+    unless: tuple[Unless, ...] = ()
+    only_if: Expr | None = None  # `si C` clause: the definition applies only when C
+    derogates: tuple[str, ...] = ()  # article numbers this definition takes priority over
+    span: Span = _span()
+    name_span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    number: str
+    title: str | None
+    definitions: tuple[Definition, ...]
+    span: Span = _span()
+
+
+# ------------------------------------------------------------------ declarations
+
+
+class Granularity(str, Enum):
+    """Smallest step between two values of a datum, used to find gaps in grids."""
+
+    ENTIER = "entier"
+    CENTIME = "au centime"
+    CONTINU = "continu"
+
+
+@dataclass(frozen=True, slots=True)
+class TypeSpec:
+    kind: Kind
+    granularity: Granularity | None = None  # only for montant
+    choices: tuple[str, ...] = ()  # only for énumérations
+    minimum: Number | None = None
+    maximum: Number | None = None
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Declaration:
+    """A line of `données` (a datum) or of `résultats` (an output)."""
+
+    name: str
+    type: TypeSpec
+    description: str | None
+    span: Span = _span()
+
+
+# ------------------------------------------------------------------ examples
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """A bare word or quoted text used as an enumeration value in an example."""
+
+    text: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownValue:
+    """`inconnu` written as a value in an example."""
+
+    span: Span = _span()
+
+
+ExampleValue = Union[Number, Bool, DateLiteral, Word, UnknownValue]
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    name: str
+    value: ExampleValue
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class ExampleData:
+    """One line of data in an example (several assignments separated by commas)."""
+
+    assignments: tuple[Assignment, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    """`attendu nom = valeur`, or `attendu nom indéterminé` (value None)."""
+
+    name: str
+    value: ExampleValue | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class ExampleDate:
+    value: datetime.date
+    span: Span = _span()
+
+
+ExampleLine = Union[ExampleData, Expectation, ExampleDate]
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    title: str
+    lines: tuple[ExampleLine, ...]
+    span: Span = _span()
+
+
+# ------------------------------------------------------------------ file
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderItem:
+    """A line of the délibération header; `key` is the French keyword."""
+
+    key: str  # collectivité, numéro, adoptée, applicable, fondement, source, note
+    value: str | datetime.date | tuple[datetime.date, datetime.date | None]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    title: str
+    items: tuple[HeaderItem, ...]
+    span: Span = _span()
+
+    def get(self, key: str) -> HeaderItem | None:
+        for item in self.items:
+            if item.key == key:
+                return item
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    """A `#` comment; `trailing` when code precedes it on its line."""
+
+    text: str
+    line: int
+    trailing: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    header: Header
+    data: tuple[Declaration, ...]
+    outputs: tuple[Declaration, ...]
+    articles: tuple[Article, ...]
+    examples: tuple[Example, ...]
+    comments: tuple[Comment, ...] = field(default=(), compare=False, repr=False)
+    file: str = field(default="<texte>", compare=False)
+    span: Span = _span()

@@ -1,0 +1,176 @@
+"""Text → AST. The only module that talks to lark's parser; lark errors become diagnostics.
+
+Syntax errors say what was expected in words a policy writer knows ("un montant",
+"une fin de ligne", "« : »"), never lark's terminal names.
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from pathlib import Path
+
+from lark import Lark, Token, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import VisitError
+
+from . import nodes as n
+from .build import AstBuilder
+from .diagnostics import Diagnostic, TarifError, error
+from .span import Span
+
+# What each terminal means, in the words of the language reference.
+_EXPECTED_WORDS: dict[str, str] = {
+    "NAME": "un nom",
+    "NUMBER": "un nombre (par exemple 1 234,56)",
+    "DATE": "une date JJ/MM/AAAA",
+    "STRING": "un texte entre guillemets",
+    "REFERENCE": "un numéro de délibération",
+    "ARTICLE_NUMBER": "un numéro d'article",
+    "SOURCE_TEXT": "la source de la donnée",
+    "ENUM_WORD": "une valeur",
+    "_NL": "une fin de ligne",
+    "$END": "la fin du fichier",
+    "UNIT": "une unité (€ ou %)",
+    "COMPARATOR": "une comparaison (<, ≤, >, ≥, =, ≠)",
+    "ADD_OP": "« + » ou « − »",
+    "MUL_OP": "« × » ou « / »",
+    "BOUND_WORD": "« inclus » ou « exclu »",
+    "GRANULARITY": "« entier » ou « au centime »",
+    "ROUNDING_STEP": "« au centime », « à l'euro », « à l'unité » ou « au dixième »",
+    "ROUNDING_DIRECTION": "« le plus proche », « inférieur » ou « supérieur »",
+    "APPLICABLE_FROM": "« applicable à partir du »",
+    "JUSQUA": "« jusqu'à »",
+    "MOINS_DE": "« moins de »",
+    "A_PARTIR_DE": "« à partir de »",
+    "PLUS_DE": "« plus de »",
+    "AU_DELA_DE": "« au-delà de »",
+    "A_DEFAUT": "« à défaut »",
+    "SAUF_SI": "« sauf si »",
+    "PAR_DEROGATION": "« par dérogation à l'article »",
+    "AU_MOINS": "« au minimum »",
+    "AU_PLUS": "« au plus »",
+    "AU_MULTIPLE_DE": "« au multiple de »",
+    "LE_MINIMUM_DE": "« le minimum de »",
+    "LE_MAXIMUM_DE": "« le maximum de »",
+    "INDETERMINE": "« indéterminé »",
+}
+
+MAX_SOURCE_BYTES = 5_000_000
+
+
+def _grammar_text() -> str:
+    """The grammar ships inside the wheel; in a source checkout it lives in `grammars/`."""
+    packaged = resources.files("tarifrules").joinpath("tarif.lark")
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    checkout = Path(__file__).resolve().parents[2] / "grammars" / "tarif.lark"
+    return checkout.read_text(encoding="utf-8")
+
+
+@functools.cache
+def _parser() -> Lark:
+    return Lark(
+        _grammar_text(),
+        parser="lalr",
+        lexer="contextual",
+        propagate_positions=True,
+        maybe_placeholders=False,
+        cache=False,
+    )
+
+
+@functools.cache
+def _terminal_words() -> dict[str, str]:
+    words = dict(_EXPECTED_WORDS)
+    for terminal in _parser().terminals:
+        if terminal.name not in words and terminal.pattern.type == "str":
+            words[terminal.name] = f"« {terminal.pattern.value} »"
+    return words
+
+
+def parse(text: str, file: str = "<texte>") -> n.Program:
+    """Parse `.tarif` text; raise `TarifError` with located diagnostics on a syntax error."""
+    if not text.endswith("\n"):
+        text += "\n"
+    try:
+        tree = _parser().parse(text)
+    except UnexpectedInput as exc:
+        raise TarifError([_syntax_diagnostic(exc, text, file)], {file: text}) from None
+    builder = AstBuilder(file)
+    try:
+        program: n.Program = builder.transform(tree)
+    except VisitError as exc:  # pragma: no cover - a builder bug, reported rather than hidden
+        raise TarifError(
+            [error("S900", f"erreur interne de lecture : {exc.orig_exc}", Span(file, 1, 1, 1, 2))],
+            {file: text},
+        ) from None
+    if builder.problems:
+        raise TarifError(builder.problems, {file: text})
+    from dataclasses import replace
+
+    return replace(program, comments=tuple(scan_comments(text)))
+
+
+def scan_comments(text: str) -> list[n.Comment]:
+    """Every `#` comment with its line; quotes are skipped (strings never span lines)."""
+    comments = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        closing = None
+        for index, char in enumerate(line):
+            if closing:
+                if char == closing:
+                    closing = None
+            elif char in "\"«":
+                closing = "\"" if char == "\"" else "»"
+            elif char == "#":
+                comments.append(n.Comment(line[index:].rstrip(), number, bool(line[:index].strip())))
+                break
+    return comments
+
+
+def _describe(token: Token | str) -> str:
+    kind = token.type if isinstance(token, Token) else ""
+    if kind == "_NL" or str(token).startswith("\n"):
+        return "la fin de la ligne"
+    if kind == "$END":
+        return "la fin du fichier"
+    text = str(token).strip()
+    return f"« {text[:40]} »"
+
+
+def _expected(names: set[str] | frozenset[str]) -> str:
+    words = _terminal_words()
+    described = sorted({words.get(name, name.lower()) for name in names if name != "COMMENT"})
+    if len(described) > 8:
+        described = described[:8] + ["…"]
+    return ", ".join(described)
+
+
+def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str) -> Diagnostic:
+    line = exc.line if exc.line and exc.line > 0 else text.count("\n")
+    column = exc.column if exc.column and exc.column > 0 else 1
+    if isinstance(exc, UnexpectedCharacters):
+        char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+        span = Span(file, line, column, line, column + 1)
+        hint = f"attendu ici : {_expected(exc.allowed)}" if exc.allowed else None
+        if char == "$":
+            hint = "les montants s'écrivent en euros, le symbole après le nombre : « 1,00 € »"
+        elif char == ",":
+            hint = "un nombre décimal s'écrit avec une seule virgule : « 1,50 € »"
+        return error("S002", f"caractère inattendu « {char} »", span, hint)
+    if isinstance(exc, UnexpectedEOF):
+        span = Span(file, line, 1, line, 2)
+        return error("S003", "le fichier s'arrête au milieu d'une ligne", span,
+                     f"attendu : {_expected(exc.expected)}")
+    assert isinstance(exc, UnexpectedToken)
+    token = exc.token
+    width = max(1, len(str(token).split("\n")[0])) if token.type != "_NL" else 1
+    span = Span(file, line, column, line, column + width)
+    if token.type == "$END":
+        return error("S003", "le fichier s'arrête trop tôt", span,
+                     f"attendu : {_expected(exc.expected)}")
+    message = f"{_describe(token)} inattendu ici"
+    hint = f"attendu : {_expected(exc.expected)}"
+    if token.type == "_NL":
+        message = "la ligne s'arrête trop tôt"
+    return error("S001", message, span, hint)

@@ -1,0 +1,109 @@
+"""Runtime values: the unknown marker, French number and date spelling.
+
+Values at run time are plain Python objects chosen for exactness and speed:
+`Decimal` for montant, décimal and taux (a taux is held as a fraction: 50 % is
+`Decimal("0.5")`), `int` for nombre, `bool`, `datetime.date`, `str` for enumerations.
+`UNKNOWN` stands for a datum the situation does not give, and for anything computed
+from it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Final
+
+
+class _Unknown:
+    """The single unknown value (three-valued logic)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "inconnu"
+
+    def __bool__(self) -> bool:  # pragma: no cover - a bug guard, never meant to be used
+        raise TypeError("inconnu n'est ni vrai ni faux")
+
+
+UNKNOWN: Final = _Unknown()
+
+CENT = Decimal("0.01")
+HUNDRED = Decimal(100)
+
+_FRENCH_NUMBER = re.compile(r"^[+-]?(\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:[,.](\d+))?$")
+_FRENCH_DATE = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$")
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+def parse_french_number(text: str) -> Decimal | None:
+    """`1 234,56` → Decimal('1234.56'); also accepts a dot. None if not a number."""
+    cleaned = text.strip()
+    match = _FRENCH_NUMBER.match(cleaned)
+    if not match:
+        return None
+    digits = re.sub(r"[ \u00a0\u202f]", "", cleaned).replace(",", ".")
+    try:
+        return Decimal(digits)
+    except InvalidOperation:  # pragma: no cover - the regex only lets numbers through
+        return None
+
+
+def parse_date(text: str) -> datetime.date | None:
+    """`JJ/MM/AAAA` or ISO `AAAA-MM-JJ`; None if not a real date."""
+    cleaned = text.strip()
+    match = _FRENCH_DATE.match(cleaned)
+    try:
+        if match:
+            day, month, year = (int(g) for g in match.groups())
+            return datetime.date(year, month, day)
+        match = _ISO_DATE.match(cleaned)
+        if match:
+            year, month, day = (int(g) for g in match.groups())
+            return datetime.date(year, month, day)
+    except ValueError:
+        return None
+    return None
+
+
+def format_decimal(value: Decimal, *, min_places: int = 0) -> str:
+    """French spelling of an exact decimal: `1234.5` → `1 234,5`; at least `min_places` places."""
+    normalized = value.normalize()
+    places = max(min_places, -_exponent(normalized))
+    value = value.quantize(Decimal(1).scaleb(-places)) if places else value.quantize(Decimal(1))
+    sign = "-" if value < 0 else ""
+    whole, _, fraction = format(abs(value), "f").partition(".")
+    groups = []
+    while len(whole) > 3:
+        groups.insert(0, whole[-3:])
+        whole = whole[:-3]
+    groups.insert(0, whole)
+    spelled = " ".join(groups)
+    return f"{sign}{spelled},{fraction}" if fraction else f"{sign}{spelled}"
+
+
+def _exponent(value: Decimal) -> int:
+    exponent = value.as_tuple().exponent
+    return exponent if isinstance(exponent, int) else 0
+
+
+def format_money(value: Decimal) -> str:
+    """`Decimal('1.05')` → `1,05 €`; more places are kept when the value has them."""
+    return f"{format_decimal(value, min_places=2)} €"
+
+
+def format_rate(fraction: Decimal) -> str:
+    """A taux held as a fraction: `Decimal('0.0045')` → `0,45 %`."""
+    return f"{format_decimal(fraction * HUNDRED)} %"
+
+
+def money_value(value: Decimal) -> Decimal:
+    """Canonical Decimal for an amount: exact cents shown with two places (1.0500 → 1.05)."""
+    quantized = value.quantize(CENT)
+    return quantized if quantized == value else value.normalize()
+
+
+def decimal_string(value: Decimal) -> str:
+    """JSON spelling of an exact decimal: plain digits, dot, no exponent."""
+    return format(value, "f")
