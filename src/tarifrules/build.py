@@ -16,7 +16,7 @@ from lark.tree import Meta
 
 from . import nodes as n
 from .diagnostics import Diagnostic, error
-from .span import Span
+from .span import NO_SPAN, Span
 from .values import parse_date, parse_french_number
 
 _STEPS = {
@@ -79,11 +79,14 @@ class AstBuilder(Transformer[Token, n.Program]):
         outputs: list[n.Declaration] = []
         articles: list[n.Article] = []
         examples: list[n.Example] = []
+        spans: dict[str, Span] = {}
         for child in children[1:]:
             if isinstance(child, tuple) and child[0] == "données":
                 data.extend(child[1])
+                spans.setdefault("données", child[2])
             elif isinstance(child, tuple) and child[0] == "résultats":
                 outputs.extend(child[1])
+                spans.setdefault("résultats", child[2])
             elif isinstance(child, n.Article):
                 articles.append(child)
             elif isinstance(child, n.Example):
@@ -91,6 +94,7 @@ class AstBuilder(Transformer[Token, n.Program]):
         return n.Program(
             header, tuple(data), tuple(outputs), tuple(articles), tuple(examples),
             file=self.file, span=self._span(meta),
+            data_span=spans.get("données", NO_SPAN), outputs_span=spans.get("résultats", NO_SPAN),
         )
 
     @v_args(meta=True)
@@ -130,11 +134,13 @@ class AstBuilder(Transformer[Token, n.Program]):
         return n.HeaderItem("note", self._text(c[0]), self._span(meta))
 
     # ------------------------------------------------------------- declarations
-    def data_section(self, c: list[n.Declaration]) -> tuple[str, list[n.Declaration]]:
-        return ("données", c)
+    @v_args(meta=True)
+    def data_section(self, meta: Meta, c: list[n.Declaration]) -> tuple[str, list[n.Declaration], Span]:
+        return ("données", c, self._span(meta))
 
-    def outputs_section(self, c: list[n.Declaration]) -> tuple[str, list[n.Declaration]]:
-        return ("résultats", c)
+    @v_args(meta=True)
+    def outputs_section(self, meta: Meta, c: list[n.Declaration]) -> tuple[str, list[n.Declaration], Span]:
+        return ("résultats", c, self._span(meta))
 
     @v_args(meta=True)
     def data_decl(self, meta: Meta, c: list[Any]) -> n.Declaration:
@@ -198,16 +204,21 @@ class AstBuilder(Transformer[Token, n.Program]):
         unless: list[n.Unless] = []
         only_if = None
         derogates: list[str] = []
+        clause_spans: dict[str, Span] = {}
         for clause in c[2:]:
             if isinstance(clause, n.Unless):
                 unless.append(clause)
             elif isinstance(clause, tuple) and clause[0] == "si":
                 only_if = clause[1] if only_if is None else n.And(only_if, clause[1], clause[1].span)
+                clause_spans.setdefault("si", clause[2])
             elif isinstance(clause, tuple) and clause[0] == "dérogation":
                 derogates.extend(clause[1])
+                clause_spans.setdefault("dérogation", clause[2])
         return n.Definition(
             str(name), body, tuple(unless), only_if, tuple(derogates),
             self._span(meta), self._tok(name),
+            only_if_span=clause_spans.get("si", NO_SPAN),
+            derogation_span=clause_spans.get("dérogation", NO_SPAN),
         )
 
     def body_expr(self, c: list[Any]) -> n.Expr:
@@ -272,11 +283,13 @@ class AstBuilder(Transformer[Token, n.Program]):
     def c_unless(self, meta: Meta, c: list[Any]) -> n.Unless:
         return n.Unless(c[1], c[2], self._span(meta))
 
-    def c_only_if(self, c: list[Any]) -> tuple[str, n.Expr]:
-        return ("si", c[0])
+    @v_args(meta=True)
+    def c_only_if(self, meta: Meta, c: list[Any]) -> tuple[str, n.Expr, Span]:
+        return ("si", c[0], self._span(meta))
 
-    def c_derogation(self, c: list[Token]) -> tuple[str, list[str]]:
-        return ("dérogation", [_words(str(t)) for t in c[1:]])
+    @v_args(meta=True)
+    def c_derogation(self, meta: Meta, c: list[Token]) -> tuple[str, list[str], Span]:
+        return ("dérogation", [_words(str(t)) for t in c[1:]], self._span(meta))
 
     # ------------------------------------------------------------- expressions
     @v_args(meta=True)

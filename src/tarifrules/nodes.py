@@ -266,6 +266,8 @@ class Definition:
     derogates: tuple[str, ...] = ()  # article numbers this definition takes priority over
     span: Span = _span()
     name_span: Span = _span()
+    only_if_span: Span = _span()  # the first `si C` clause line (the formatter keeps comments there)
+    derogation_span: Span = _span()  # the first `par dérogation` clause line
 
 
 @dataclass(frozen=True, slots=True)
@@ -412,3 +414,5 @@ class Program:
     comments: tuple[Comment, ...] = field(default=(), compare=False, repr=False)
     file: str = field(default="<texte>", compare=False)
     span: Span = _span()
+    data_span: Span = _span()  # the first `données` line (the formatter keeps comments there)
+    outputs_span: Span = _span()  # the first `résultats` line
