@@ -1,3 +1,30 @@
-"""tarifrules: délibérations tarifaires en règles exécutables."""
+"""tarifrules: délibérations tarifaires en règles exécutables, expliquées, minimales en données.
+
+Public API (pinned by tests/test_public_api.py):
+
+* `load(path_or_text) -> RuleSet` — read, parse and check a `.tarif` file;
+* `RuleSet.evaluate(situation, *, date=None) -> Evaluation`;
+* `Evaluation.outputs[name]` (`.status`, `.value`, `.unit`), `.missing`, `.explain()`;
+* `TarifError` (carries `.diagnostics`), `Diagnostic`, `Severity`;
+* `check(path_or_text) -> list[Diagnostic]` — every diagnostic, without raising for check errors;
+* `format_source(text) -> str` — the canonical layout of a file.
+"""
+
+from .diagnostics import Diagnostic, Severity, TarifError
+from .ruleset import Evaluation, Output, RuleSet, load
+from .api import check, format_source
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "Diagnostic",
+    "Evaluation",
+    "Output",
+    "RuleSet",
+    "Severity",
+    "TarifError",
+    "__version__",
+    "check",
+    "format_source",
+    "load",
+]

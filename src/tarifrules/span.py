@@ -20,4 +20,4 @@ class Span:
         return Span(self.file, self.line, self.column, other.end_line, other.end_column)
 
 
-NO_SPAN = Span("<inconnu>", 0, 0, 0, 0)
+NO_SPAN = Span("", 0, 0, 0, 0)

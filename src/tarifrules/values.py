@@ -83,6 +83,12 @@ def format_decimal(value: Decimal, *, min_places: int = 0) -> str:
     return f"{sign}{spelled},{fraction}" if fraction else f"{sign}{spelled}"
 
 
+def spell_written(value: Decimal) -> str:
+    """French spelling keeping the written decimal places: `Decimal('1.00')` → `1,00`."""
+    exponent = _exponent(value)
+    return format_decimal(value, min_places=-exponent if exponent < 0 else 0)
+
+
 def _exponent(value: Decimal) -> int:
     exponent = value.as_tuple().exponent
     return exponent if isinstance(exponent, int) else 0

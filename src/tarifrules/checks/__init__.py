@@ -1,0 +1,49 @@
+"""Static checks: a tuple of pure functions `Context → diagnostics`, run in order.
+
+Each module holds one family of checks. `check_program` never raises: a check that
+meets a construct an earlier error made meaningless stays silent rather than cascade.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from .. import nodes as n
+from ..diagnostics import Diagnostic
+from ..symbols import collect
+from .context import Context
+from .cycles import check_cycles
+from .examples import check_examples
+from .grids import check_grids
+from .header import check_header
+from .names import check_names
+from .priorities import check_priorities
+from .types import infer_types
+
+Check = Callable[[Context], Iterable[Diagnostic]]
+
+CHECKS: tuple[Check, ...] = (
+    check_header,
+    check_names,
+    check_cycles,
+    check_grids,
+    check_priorities,
+    check_examples,
+)
+
+
+def check_program(program: n.Program) -> list[Diagnostic]:
+    """Every diagnostic for a parsed program, errors and warnings, in file order."""
+    symbols = collect(program)
+    kinds, type_problems = infer_types(program, symbols)
+    context = Context(program, symbols, kinds)
+    diagnostics: list[Diagnostic] = []
+    diagnostics.extend(check_header(context))
+    structural = [*check_names(context), *check_cycles(context), *type_problems]
+    diagnostics.extend(structural)
+    if not any(d.is_error for d in structural):
+        # Later checks evaluate conditions: they need names resolved, no cycle, sound types.
+        for check in CHECKS[3:]:
+            diagnostics.extend(check(context))
+    unique = {(d.code, d.span, d.message): d for d in diagnostics}
+    return sorted(unique.values(), key=lambda d: (d.span.line, d.span.column, d.code))

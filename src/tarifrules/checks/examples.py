@@ -1,0 +1,64 @@
+"""Example checks: the data and results an example names exist, and its values fit their type."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from .. import nodes as n
+from ..diagnostics import Diagnostic, TarifError, error, warning
+from ..examples import expectations, raw_value
+from ..situation import converter_for
+from .context import Context
+from .types import KIND_WORDS, literal_kind, same_family
+
+
+def check_examples(context: Context) -> Iterator[Diagnostic]:
+    symbols = context.symbols
+    for example in context.program.examples:
+        seen: set[str] = set()
+        for line in example.lines:
+            if not isinstance(line, n.ExampleData):
+                continue
+            for assignment in line.assignments:
+                if assignment.name in seen:
+                    yield error("T052", f"« {assignment.name} » est donné deux fois dans l'exemple", assignment.span)
+                seen.add(assignment.name)
+                declaration = symbols.data.get(assignment.name)
+                if declaration is None:
+                    hint = ("c'est une valeur calculée : écrivez « attendu … »" if assignment.name in symbols.pieces
+                            else "déclarez-la dans « données »")
+                    yield error("T050", f"« {assignment.name} » n'est pas une donnée déclarée", assignment.span, hint)
+                    continue
+                yield from _value_fits(declaration, assignment.value, assignment.span)
+        if not expectations(example):
+            yield warning("T053", f"l'exemple « {example.title} » n'attend aucun résultat", example.span,
+                          "ajoutez une ligne « attendu nom = valeur »")
+        for expectation in expectations(example):
+            if expectation.name not in symbols.pieces:
+                yield error("T051", f"« {expectation.name} » n'est défini dans aucun article", expectation.span)
+            elif expectation.value is not None:
+                kind = context.kinds.get(expectation.name)
+                value = expectation.value
+                if isinstance(value, n.Number) and kind is not None and not same_family(literal_kind(value), kind):
+                    yield error("T052", f"« {expectation.name} » est {KIND_WORDS[kind]} : la valeur attendue "
+                                f"est {KIND_WORDS[literal_kind(value)]}", value.span)
+
+
+def _value_fits(declaration: n.Declaration, value: n.ExampleValue, span: object) -> Iterator[Diagnostic]:
+    kind = declaration.type.kind
+    if isinstance(value, n.Number) and kind in (n.Kind.MONTANT, n.Kind.TAUX, n.Kind.NOMBRE, n.Kind.DECIMAL):
+        written = literal_kind(value)
+        if written in (n.Kind.MONTANT, n.Kind.TAUX) and written is not kind:
+            yield error("T052", f"« {declaration.name} » est {KIND_WORDS[kind]} : la valeur donnée est "
+                        f"{KIND_WORDS[written]}", value.span)
+            return
+    if isinstance(value, n.UnknownValue):
+        return
+    try:
+        converter_for(declaration.type)(raw_value(value))
+    except Exception as exc:  # the converter's own error type carries the French reason
+        message = getattr(exc, "message", "valeur invalide")
+        yield error("T052", f"« {declaration.name} » {message}", getattr(value, "span", span),
+                    getattr(exc, "hint", None))
+    except TarifError:  # pragma: no cover - converters raise their own error type
+        return

@@ -1,0 +1,144 @@
+"""Find a household for which some conditions hold (or none does), by exhaustive search.
+
+The data a set of conditions reads are enumerated over the values that can change a
+result: both booleans, every choice of a list, and for numbers their domain's lower
+end and each threshold written in the rules, one step (the datum's granularity) below
+and above. For the comparisons with constants that tariffs are made of, this search is
+exact; it is skipped (nothing is claimed) when the space is too large.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import Any
+
+from .. import nodes as n
+from ..diagnostics import TarifError
+from ..evaluate import Compiler, Env, literal_value
+from ..symbols import definition_references, references
+from ..values import format_money, format_rate, format_decimal
+from .context import Context
+
+MAX_HOUSEHOLDS = 20_000
+_CONTINUOUS_STEP = Decimal("0.0001")
+
+
+def reachable_data(context: Context, exprs: list[n.Expr]) -> list[str]:
+    """Data read by the expressions, directly or through the names they use."""
+    seen_names: set[str] = set()
+    found: dict[str, None] = {}
+    todo = [ref for e in exprs for ref in references(e)]
+    while todo:
+        ref = todo.pop()
+        if ref.name in context.symbols.data:
+            found[ref.name] = None
+        elif ref.name in context.symbols.pieces and ref.name not in seen_names:
+            seen_names.add(ref.name)
+            for piece in context.symbols.pieces[ref.name]:
+                todo.extend(definition_references(piece.definition))
+    return [name for name in context.symbols.data if name in found]
+
+
+def _thresholds(context: Context, name: str) -> Iterator[Any]:
+    """Constants a datum is compared with, anywhere in the file."""
+    for article in context.program.articles:
+        for definition in article.definitions:
+            yield from _walk_thresholds(definition, name)
+
+
+def _walk_thresholds(definition: n.Definition, name: str) -> Iterator[Any]:
+    stack: list[Any] = [definition.body, definition.only_if]
+    stack += [u.condition for u in definition.unless]
+    while stack:
+        node = stack.pop()
+        match node:
+            case n.Compare(left=n.Ref(name=ref), right=n.Number() as number) | n.Compare(
+                right=n.Ref(name=ref), left=n.Number() as number
+            ) if ref == name:
+                yield literal_value(number)
+            case n.IsOneOf(subject=n.Ref(name=ref), choices=choices) if ref == name:
+                yield from (Decimal(c) for c in choices if c.isdigit())
+            case n.Grid(selector=n.Ref(name=ref), rows=rows) if ref == name:
+                for row in rows:
+                    for bound in (row.lower, row.upper):
+                        if bound is not None:
+                            yield literal_value(bound.value)
+                stack.extend(r.value for r in rows)
+            case n.Grid(selector=selector, rows=rows):
+                stack.append(selector)
+                stack.extend(r.value for r in rows)
+            case n.Cases(cases=cases):
+                stack.extend(c.condition for c in cases)
+                stack.extend(c.value for c in cases)
+            case None:
+                continue
+            case _ if hasattr(node, "__slots__"):
+                for slot in (s for s in node.__slots__ if not s.endswith("span")):
+                    child = getattr(node, slot)
+                    if isinstance(child, tuple):
+                        stack.extend(c for c in child if not isinstance(c, str))
+                    elif not isinstance(child, (str, Decimal, bool, int)) and child is not None:
+                        stack.append(child)
+
+
+def candidates(context: Context, name: str) -> list[Any]:
+    declaration = context.symbols.data[name]
+    spec = declaration.type
+    if spec.kind is n.Kind.BOOLEEN:
+        return [False, True]
+    if spec.kind is n.Kind.ENUM:
+        return list(spec.choices)
+    if spec.kind is n.Kind.DATE:
+        return []  # dates are not enumerated: no claim is made on date conditions
+    low, high = context.domain(name)
+    step = context.step(name) or _CONTINUOUS_STEP
+    values = {low} if low is not None else set()
+    for threshold in _thresholds(context, name):
+        values.update((threshold - step, threshold, threshold + step))
+    return sorted(v for v in values if (low is None or v >= low) and (high is None or v <= high))
+
+
+def search(context: Context, conditions: list[n.Expr], accept: Callable[[list[Any]], bool]) -> dict[str, Any] | None:
+    """A household (data → value) for which `accept(values of conditions)` is true, or None."""
+    names = reachable_data(context, conditions)
+    domains = [candidates(context, name) for name in names]
+    if any(not d for d in domains):
+        return None
+    total = 1
+    for domain in domains:
+        total *= len(domain)
+    if total > MAX_HOUSEHOLDS:
+        return None
+    compiler = Compiler(context.symbols)
+    functions = [compiler.expr(c) for c in conditions]
+    for values in itertools.product(*domains):
+        data = dict(zip(names, values, strict=True))
+        env = Env(data)
+        try:
+            results = [f(env) for f in functions]
+        except (TarifError, ArithmeticError, TypeError):
+            continue
+        if accept(results):
+            return data
+    return None
+
+
+def describe(context: Context, household: dict[str, Any]) -> str:
+    """`quotient_familial = 650 €, demandeur_emploi = non` (values of one household)."""
+    parts = []
+    for name, value in household.items():
+        kind = context.symbols.data[name].type.kind
+        if isinstance(value, bool):
+            text = "oui" if value else "non"
+        elif kind is n.Kind.MONTANT:
+            text = format_money(value)
+        elif kind is n.Kind.TAUX:
+            text = format_rate(value)
+        elif isinstance(value, Decimal):
+            text = format_decimal(value)
+        else:
+            text = str(value)
+        parts.append(f"{name} = {text}")
+    return ", ".join(parts) if parts else "toujours"

@@ -1,0 +1,303 @@
+"""Command line: the only module that prints or exits.
+
+Exit codes (documented in docs/cli.md):
+  0  success
+  1  problems found in a rule file: errors, failed examples, file not formatted
+  2  bad usage: unknown option, bad `--set`, bad situation file or value, bad date
+  70 internal error (a bug: reported in French, never as a traceback)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+if TYPE_CHECKING:
+    from .diagnostics import Diagnostic, TarifError
+    from .ruleset import RuleSet
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
+
+
+class _UsageProblem(Exception):
+    """A caller mistake (exit 2), with a French message and an optional hint."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message, self.hint = message, hint
+
+
+def _fail(message: str, hint: str | None = None, code: int = EXIT_USAGE) -> NoReturn:
+    click.echo(f"tarifrules: erreur: {message}", err=True)
+    if hint:
+        click.echo(f"aide: {hint}", err=True)
+    sys.exit(code)
+
+
+def _print_error(exc: TarifError, *, err: bool = True) -> None:
+    from .render import render_diagnostics
+
+    click.echo(render_diagnostics(exc.diagnostics, exc.sources), err=err)
+
+
+def _load(path: str) -> RuleSet:
+    from .diagnostics import TarifError
+    from .ruleset import load
+
+    try:
+        return load(Path(path))
+    except TarifError as exc:
+        _print_error(exc)
+        sys.exit(EXIT_PROBLEMS)
+
+
+# ------------------------------------------------------------------ situations
+
+
+def _read_situation_file(path: str) -> dict[str, Any]:
+    from decimal import Decimal
+
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise _UsageProblem(f"situation introuvable : {path}", "vérifiez le chemin du fichier") from None
+    except (OSError, UnicodeDecodeError):
+        raise _UsageProblem(f"situation illisible : {path}", "un fichier JSON ou YAML en UTF-8 est attendu") from None
+    try:
+        if file.suffix.lower() in (".yaml", ".yml"):
+            import yaml
+
+            data = yaml.safe_load(text)
+        else:
+            data = json.loads(text, parse_float=Decimal)
+    except (ValueError, Exception) as exc:  # json and yaml errors: both say where
+        line = getattr(exc, "lineno", None) or getattr(getattr(exc, "problem_mark", None), "line", None)
+        where = f" (ligne {line})" if line else ""
+        raise _UsageProblem(f"la situation {path} n'est pas un JSON/YAML valide{where}",
+                            'exemple : {"quotient_familial": 650, "demandeur_emploi": "oui"}') from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise _UsageProblem(f"la situation {path} doit associer des noms de données à des valeurs",
+                            'exemple : {"quotient_familial": 650}')
+    return {str(k): v for k, v in data.items()}
+
+
+def _situation(situation_file: str | None, assignments: Sequence[str]) -> dict[str, Any]:
+    situation = _read_situation_file(situation_file) if situation_file else {}
+    for assignment in assignments:
+        name, sep, value = assignment.partition("=")
+        if not sep or not name.strip():
+            raise _UsageProblem(f"« --set {assignment} » : écrivez nom=valeur",
+                                "exemple : --set quotient_familial=650")
+        situation[name.strip()] = value.strip() or None
+    return situation
+
+
+# ------------------------------------------------------------------ commands
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="tarifrules", message="tarifrules %(version)s")
+def cli() -> None:
+    """tarifrules : délibérations tarifaires en règles vérifiées, évaluées et expliquées."""
+
+
+@cli.command("check")
+@click.argument("files", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Diagnostics en JSON.")
+def check_command(files: tuple[str, ...], as_json: bool) -> None:
+    """Vérifie des fichiers .tarif (code 0 : aucune erreur ; 1 : erreurs)."""
+    from .api import check
+    from .render import render_diagnostics
+    from .source import read_source
+    from .diagnostics import TarifError
+
+    everything: list[Diagnostic] = []
+    for file in files:
+        diagnostics = check(Path(file))
+        everything.extend(diagnostics)
+        if not as_json and diagnostics:
+            try:
+                sources = {read_source(Path(file))[1]: read_source(Path(file))[0]}
+            except TarifError:
+                sources = {}
+            click.echo(render_diagnostics(diagnostics, sources))
+            click.echo()
+    errors = sum(d.is_error for d in everything)
+    warnings = len(everything) - errors
+    if as_json:
+        click.echo(json.dumps([d.to_json() for d in everything], ensure_ascii=False, indent=2))
+    else:
+        click.echo(f"{len(files)} fichier(s) vérifié(s) : {errors} erreur(s), {warnings} avertissement(s)")
+    sys.exit(EXIT_PROBLEMS if errors else EXIT_OK)
+
+
+def _evaluation_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    function = click.option("--json", "as_json", is_flag=True, help="Résultat en JSON.")(function)
+    function = click.option("--date", "day", metavar="JJ/MM/AAAA", help="Date d'évaluation (défaut : aujourd'hui).")(function)
+    function = click.option("--set", "assignments", multiple=True, metavar="nom=valeur",
+                            help="Une donnée de la situation (répétable).")(function)
+    function = click.option("--situation", "situation_file", metavar="FICHIER",
+                            help="Situation du foyer en JSON ou YAML.")(function)
+    return click.argument("file")(function)
+
+
+def _evaluate(file: str, situation_file: str | None, assignments: Sequence[str], day: str | None) -> Any:
+    from .diagnostics import TarifError
+
+    ruleset = _load(file)
+    try:
+        situation = _situation(situation_file, assignments)
+    except _UsageProblem as problem:
+        _fail(problem.message, problem.hint)
+    try:
+        return ruleset.evaluate(situation, date=day)
+    except TarifError as exc:
+        _print_error(exc)
+        sys.exit(EXIT_USAGE)
+
+
+@cli.command("eval")
+@_evaluation_options
+def eval_command(file: str, situation_file: str | None, assignments: tuple[str, ...], day: str | None,
+                 as_json: bool) -> None:
+    """Évalue les résultats d'un fichier pour un foyer."""
+    evaluation = _evaluate(file, situation_file, assignments, day)
+    if as_json:
+        click.echo(json.dumps(evaluation.to_json(), ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{evaluation.ruleset.title} — au {evaluation.date:%d/%m/%Y}")
+    for name, output in evaluation.outputs.items():
+        line = f"{name} = {output.display()}"
+        missing = evaluation.missing_for(name)
+        if missing:
+            line += f" (manque : {', '.join(missing)})"
+        click.echo(line)
+
+
+@cli.command("explain")
+@_evaluation_options
+def explain_command(file: str, situation_file: str | None, assignments: tuple[str, ...], day: str | None,
+                    as_json: bool) -> None:
+    """Explique chaque résultat, article par article."""
+    evaluation = _evaluate(file, situation_file, assignments, day)
+    explanation = evaluation.explain()
+    if as_json:
+        click.echo(json.dumps(evaluation.to_json(), ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{evaluation.ruleset.title} — au {evaluation.date:%d/%m/%Y}")
+    click.echo(str(explanation))
+
+
+@cli.command("test")
+@click.argument("files", nargs=-1, required=True)
+def test_command(files: tuple[str, ...]) -> None:
+    """Exécute les exemples écrits dans les fichiers (« exemple … attendu … »)."""
+    from .diagnostics import TarifError
+    from .examples import run_examples
+    from .render import render_diagnostics
+    from .ruleset import load
+
+    passed = failed = 0
+    for file in files:
+        try:
+            ruleset = load(Path(file))
+        except TarifError as exc:
+            click.echo(f"ERREUR {file} : le fichier ne se charge pas")
+            click.echo(render_diagnostics(exc.diagnostics, exc.sources))
+            failed += 1
+            continue
+        results = run_examples(ruleset)
+        file_failed = [r for r in results if not r.passed]
+        passed += len(results) - len(file_failed)
+        failed += len(file_failed)
+        mark = "ok    " if not file_failed else "ÉCHEC "
+        click.echo(f"{mark}{file} : {len(results) - len(file_failed)}/{len(results)} exemple(s)")
+        for result in file_failed:
+            click.echo(render_diagnostics(result.failures, {ruleset.file: ruleset.source}))
+    click.echo(f"{passed} passed, {failed} failed")
+    sys.exit(EXIT_PROBLEMS if failed else EXIT_OK)
+
+
+@cli.command("fmt")
+@click.argument("files", nargs=-1, required=True)
+@click.option("--check", "check_only", is_flag=True, help="Ne modifie rien ; code 1 si un fichier n'est pas formaté.")
+def fmt_command(files: tuple[str, ...], check_only: bool) -> None:
+    """Met les fichiers en forme canonique (commentaires conservés)."""
+    from .api import format_source
+    from .diagnostics import TarifError
+    from .source import read_source
+
+    unformatted = 0
+    broken = 0
+    for file in files:
+        try:
+            text, name = read_source(Path(file))
+            formatted = format_source(text, name)
+        except TarifError as exc:
+            _print_error(exc, err=False)
+            broken += 1
+            continue
+        if formatted == text:
+            continue
+        unformatted += 1
+        if check_only:
+            click.echo(f"à reformater : {file}")
+        else:
+            Path(file).write_text(formatted, encoding="utf-8")
+            click.echo(f"reformaté : {file}")
+    if check_only and not (unformatted or broken):
+        click.echo(f"{len(files)} fichier(s) déjà formaté(s)")
+    sys.exit(EXIT_PROBLEMS if broken or (check_only and unformatted) else EXIT_OK)
+
+
+# ------------------------------------------------------------------ entry point
+
+_CLICK_WORDS = {
+    "No such option": "option inconnue",
+    "No such command": "commande inconnue",
+    "Missing argument": "argument manquant",
+    "Missing option": "option manquante",
+    "requires an argument": "demande une valeur",
+    "Got unexpected extra argument": "argument en trop",
+    "Got unexpected extra arguments": "arguments en trop",
+}
+
+
+def _translate(message: str) -> str:
+    for english, french in _CLICK_WORDS.items():
+        message = message.replace(english, french)
+    return message
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="tarifrules", standalone_mode=False)
+    except click.UsageError as exc:
+        _fail(_translate(exc.format_message()), "tarifrules --help pour la liste des commandes et options")
+    except click.Abort:
+        _fail("interrompu")
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except _UsageProblem as problem:
+        _fail(problem.message, problem.hint)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        _fail("interrompu")
+    except BrokenPipeError:
+        sys.exit(EXIT_OK)
+    except Exception as exc:  # noqa: BLE001 - last resort: never show a traceback
+        _fail(f"erreur interne ({type(exc).__name__}) : merci de la signaler avec le fichier en cause",
+              code=EXIT_INTERNAL)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,389 @@
+"""Explanations and missing data, read from the trace of one evaluation.
+
+The trace maps every node the evaluator actually visited to its value, so an
+explanation only ever cites what was used: a branch not taken is not mentioned, and
+the missing data of an unknown result are those found on its path.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from . import nodes as n
+from .checks.types import _Inference
+from .evaluate import NOT_APPLICABLE
+from .symbols import Piece, Symbols, ordered_pieces
+from .values import UNKNOWN, format_decimal, format_money, format_rate, spell_written
+
+if TYPE_CHECKING:
+    from .ruleset import Evaluation
+
+_NOT_VISITED = object()
+
+
+# ------------------------------------------------------------------ missing data
+
+
+def missing_data(symbols: Symbols, trace: dict[Any, Any], name: str) -> set[str]:
+    """Data whose absence left `name` unknown (only data actually on its path)."""
+    found: set[str] = set()
+    seen: set[str] = set()
+
+    def visit_name(target: str) -> None:
+        if target in seen:
+            return
+        seen.add(target)
+        for piece in symbols.pieces.get(target, ()):
+            definition = piece.definition
+            for part in _definition_parts(definition):
+                visit(part)
+
+    def visit(node: Any) -> None:
+        if node is None or trace.get(id(node), _NOT_VISITED) is not UNKNOWN and not isinstance(
+            node, (n.Grid, n.Cases)
+        ):
+            return
+        match node:
+            case n.Ref(name=ref):
+                if ref in symbols.data:
+                    found.add(ref)
+                else:
+                    visit_name(ref)
+            case n.Grid(selector=selector, rows=rows):
+                visit(selector)
+                for row in rows:
+                    visit(row.value)
+            case n.Cases(cases=cases):
+                for case in cases:
+                    visit(case.condition)
+                    visit(case.value)
+            case _:
+                for child in _children(node):
+                    visit(child)
+
+    visit_name(name)
+    return found
+
+
+def _definition_parts(definition: n.Definition) -> list[Any]:
+    parts: list[Any] = [definition.only_if]
+    for unless in definition.unless:
+        parts += [unless.condition, unless.value]
+    parts.append(definition.body)
+    return parts
+
+
+def _children(node: Any) -> list[Any]:
+    match node:
+        case n.Arith(left=a, right=b) | n.Compare(left=a, right=b) | n.And(left=a, right=b) | n.Or(left=a, right=b):
+            return [a, b]
+        case n.Not(operand=a) | n.IsOneOf(subject=a) | n.IsKnown(subject=a) | n.Round(expr=a):
+            return [a]
+        case n.Default(expr=a, fallback=b) | n.Limit(expr=a, limit=b):
+            return [a, b]
+        case n.Extremum(args=args):
+            return list(args)
+    return []
+
+
+# ------------------------------------------------------------------ explanation
+
+
+@dataclass(frozen=True)
+class Step:
+    article: str
+    title: str | None
+    name: str
+    text: str
+    value: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"article": self.article, "titre": self.title, "nom": self.name, "texte": self.text,
+                "valeur": self.value}
+
+    def sentence(self) -> str:
+        title = f" « {self.title} »" if self.title else ""
+        return f"Article {self.article}{title} : {self.text}"
+
+
+@dataclass(frozen=True)
+class OutputExplanation:
+    name: str
+    status: str
+    display: str
+    steps: tuple[Step, ...]
+    missing: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """`str(explanation)` is the French text; `to_json()` the structured form."""
+
+    file: str
+    date: datetime.date
+    outputs: tuple[OutputExplanation, ...]
+
+    def __str__(self) -> str:
+        lines = []
+        for output in self.outputs:
+            lines.append(f"{output.name} = {output.display}")
+            lines.extend(f"  {step.sentence()}" for step in output.steps)
+            if output.missing:
+                lines.append(f"  Manque pour conclure : {', '.join(output.missing)}.")
+        return "\n".join(lines)
+
+    def to_json(self) -> list[dict[str, Any]]:
+        return [
+            {"résultat": o.name, "statut": o.status, "valeur": o.display,
+             "étapes": [s.to_json() for s in o.steps], "manque": list(o.missing)}
+            for o in self.outputs
+        ]
+
+
+class _Explainer:
+    def __init__(self, symbols: Symbols, program: n.Program, trace: dict[Any, Any]):
+        self.symbols = symbols
+        self.trace = trace
+        self.kinds = _Inference(program, symbols)
+        self.steps: list[Step] = []
+        self.done: set[str] = set()
+
+    # -------------------------------------------------------------- values
+    def value_of(self, node: Any) -> Any:
+        return self.trace.get(id(node), _NOT_VISITED)
+
+    def show(self, value: Any, node: Any) -> str:
+        if value is UNKNOWN or value is _NOT_VISITED:
+            return "inconnu"
+        if value is NOT_APPLICABLE:
+            return "sans valeur"
+        if isinstance(value, bool):
+            return "oui" if value else "non"
+        if isinstance(value, datetime.date):
+            return value.strftime("%d/%m/%Y")
+        if isinstance(value, Decimal):
+            kind = self.kinds.expr(node) if not isinstance(node, str) else self.kinds.name(node)
+            if kind is n.Kind.MONTANT and value == value.to_integral_value() and self._whole_euros(node):
+                return f"{format_decimal(value)} €"
+            if kind is n.Kind.MONTANT:
+                return format_money(value)
+            if kind is n.Kind.TAUX:
+                return format_rate(value)
+            return format_decimal(value)
+        return str(value)
+
+    def _whole_euros(self, node: Any) -> bool:
+        declaration = self.symbols.data.get(node.name) if isinstance(node, n.Ref) else None
+        return declaration is not None and declaration.type.granularity is n.Granularity.ENTIER
+
+    # -------------------------------------------------------------- text of expressions
+    def text(self, node: Any, substitute: bool) -> str:
+        return _Printer(self, substitute).expr(node, 0)
+
+    def formula(self, node: n.Expr) -> str:
+        """`tarif_base × 50 % = 2,10 € × 50 % = 1,05 €` (middle part omitted when identical)."""
+        plain = self.text(node, False)
+        filled = self.text(node, True)
+        result = self.show(self.value_of(node), node)
+        parts = [plain] if plain == filled else [plain, filled]
+        if result != parts[-1]:
+            parts.append(result)
+        return " = ".join(parts)
+
+    # -------------------------------------------------------------- names
+    def explain_name(self, name: str) -> None:
+        if name in self.done or name in self.symbols.data:
+            return
+        self.done.add(name)
+        pieces = ordered_pieces(self.symbols.pieces[name])
+        value = self.trace.get(("nom", name), _NOT_VISITED)
+        used = [p for p in pieces if self._visited(p)]
+        for piece in used:
+            for dependency in self._dependencies(piece):
+                self.explain_name(dependency)
+        applied = self._applied(pieces)
+        for piece in used:
+            condition = piece.definition.only_if
+            if condition is not None and piece is not applied:
+                verdict = self.show(self.value_of(condition), condition)
+                self._add(piece, name, f"{name} : condition « {self.text(condition, False)} » : {verdict}",
+                          "")
+        if applied is not None:
+            self._add(applied, name, f"{name} : {self._piece_text(applied)}", self.show(value, name))
+        elif used:
+            self._add(used[-1], name, f"{name} : {self.show(value, name)} (les règles applicables "
+                      "donnent des valeurs différentes selon les données manquantes)", self.show(value, name))
+
+    def _visited(self, piece: Piece) -> bool:
+        definition = piece.definition
+        return any(self.value_of(part) is not _NOT_VISITED for part in _definition_parts(definition)
+                   if part is not None and not isinstance(part, (n.Grid, n.Cases))) or isinstance(
+            definition.body, (n.Grid, n.Cases)) and self.value_of(definition.body) is not _NOT_VISITED
+
+    def _applied(self, pieces: tuple[Piece, ...]) -> Piece | None:
+        for piece in pieces:
+            condition = piece.definition.only_if
+            if condition is None:
+                return piece if self._visited(piece) else None
+            decided = self.value_of(condition)
+            if decided is True:
+                return piece
+            if decided is not False:
+                return None
+        return None
+
+    def _dependencies(self, piece: Piece) -> list[str]:
+        names: list[str] = []
+        for part in _definition_parts(piece.definition):
+            for ref in _visited_refs(part, self.trace):
+                if ref not in names and ref in self.symbols.pieces:
+                    names.append(ref)
+        return names
+
+    def _add(self, piece: Piece, name: str, text: str, value: str) -> None:
+        self.steps.append(Step(piece.article.number, piece.article.title, name, text, value))
+
+    def _piece_text(self, piece: Piece) -> str:
+        definition = piece.definition
+        parts = []
+        if definition.only_if is not None:
+            parts.append(f"si {self.text(definition.only_if, False)} ({self.show(self.value_of(definition.only_if), definition.only_if)})")
+        for unless in definition.unless:
+            decided = self.value_of(unless.condition)
+            if decided is _NOT_VISITED:
+                continue
+            verdict = self.show(decided, unless.condition)
+            if decided is UNKNOWN and self.value_of(unless.value) is not _NOT_VISITED:
+                verdict += f" (mais avec ou sans cette exception : {self.show(self.value_of(unless.value), unless.value)})"
+            if decided is True:
+                parts.append(f"sauf si {self.text(unless.condition, False)} ({verdict}) → {self.formula(unless.value)}")
+                return ", ".join(parts)
+            parts.append(f"sauf si {self.text(unless.condition, False)} : {verdict}")
+        parts.append(self._body_text(definition.body))
+        return " ; ".join(parts) if len(parts) > 1 and any(p.startswith("sauf") for p in parts) else ", ".join(parts)
+
+    def _body_text(self, body: n.Body) -> str:
+        match body:
+            case n.Grid(selector=selector, rows=rows):
+                selected = self.value_of(selector)
+                shown = f"{self.text(selector, False)} = {self.show(selected, selector)}"
+                for row in rows:
+                    if self.value_of(row.value) is not _NOT_VISITED:
+                        label = "à défaut" if row.form is n.BoundForm.DEFAULT else f"tranche « {_row_label(row)} »"
+                        return f"{shown} → {label} → {self.formula(row.value)}"
+                return f"{shown} → aucune tranche (indéterminé)"
+            case n.Cases(cases=cases):
+                described = []
+                for case in cases:
+                    if case.condition is None:
+                        if self.value_of(case.value) is not _NOT_VISITED:
+                            described.append(f"sinon → {self.formula(case.value)}")
+                        break
+                    decided = self.value_of(case.condition)
+                    if decided is _NOT_VISITED:
+                        break
+                    verdict = self.show(decided, case.condition)
+                    if decided is True:
+                        described.append(f"si {self.text(case.condition, False)} ({verdict}) → {self.formula(case.value)}")
+                        break
+                    described.append(f"si {self.text(case.condition, False)} : {verdict}")
+                return " ; ".join(described)
+            case _:
+                return self.formula(body)
+
+
+def _visited_refs(node: Any, trace: dict[Any, Any]) -> list[str]:
+    found: list[str] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current is None:
+            continue
+        match current:
+            case n.Ref(name=name) if id(current) in trace:
+                found.append(name)
+            case n.Grid(selector=selector, rows=rows):
+                stack.append(selector)
+                stack.extend(r.value for r in rows)
+            case n.Cases(cases=cases):
+                stack.extend(c.condition for c in cases)
+                stack.extend(c.value for c in cases)
+            case _:
+                stack.extend(_children(current))
+    return list(reversed(found))
+
+
+def _row_label(row: n.GridRow) -> str:
+    from .checks.grids import _bound_text
+
+    return _bound_text(row)
+
+
+_PRECEDENCE = {n.Default: 1, n.Or: 2, n.And: 3, n.Not: 4, n.Compare: 5, n.IsOneOf: 5, n.IsKnown: 5}
+
+
+class _Printer:
+    """Compact expression text for explanations, optionally with values in place of names."""
+
+    def __init__(self, explainer: _Explainer, substitute: bool):
+        self.explainer = explainer
+        self.substitute = substitute
+
+    def expr(self, node: Any, outer: int) -> str:
+        text, own = self._expr(node)
+        return f"({text})" if own < outer else text
+
+    def _expr(self, node: Any) -> tuple[str, int]:  # noqa: C901 - one case per node class
+        e = self.explainer
+        match node:
+            case n.Number(value=value, unit=unit):
+                spelled = spell_written(value)
+                return (f"{spelled} {unit.value}".strip(), 9)
+            case n.Bool(value=value):
+                return ("oui" if value else "non", 9)
+            case n.DateLiteral(value=value):
+                return (value.strftime("%d/%m/%Y"), 9)
+            case n.Ref(name=name):
+                if self.substitute and e.value_of(node) is not _NOT_VISITED:
+                    return (e.show(e.value_of(node), node), 9)
+                return (name, 9)
+            case n.Arith(op=op, left=left, right=right):
+                level = 6 if op in "+−" else 7
+                return (f"{self.expr(left, level)} {op} {self.expr(right, level + 1)}", level)
+            case n.Compare(op=op, left=left, right=right):
+                return (f"{self.expr(left, 6)} {op} {self.expr(right, 6)}", 5)
+            case n.IsOneOf(subject=subject, choices=choices):
+                return (f"{self.expr(subject, 6)} est {' ou '.join(choices)}", 5)
+            case n.IsKnown(subject=subject, known=known):
+                return (f"{self.expr(subject, 6)} est {'connu' if known else 'inconnu'}", 5)
+            case n.And(left=left, right=right):
+                return (f"{self.expr(left, 3)} et {self.expr(right, 4)}", 3)
+            case n.Or(left=left, right=right):
+                return (f"{self.expr(left, 2)} ou {self.expr(right, 3)}", 2)
+            case n.Not(operand=operand):
+                return (f"non {self.expr(operand, 4)}", 4)
+            case n.Default(expr=expr, fallback=fallback):
+                return (f"{self.expr(expr, 2)} à défaut {self.expr(fallback, 2)}", 1)
+            case n.Extremum(kind=kind, args=args):
+                return (f"le {kind} de " + " et ".join(self.expr(a, 6) for a in args), 8)
+            case n.Limit(kind=kind, expr=expr, limit=limit):
+                word = "au minimum" if kind == "minimum" else "au plus"
+                return (f"{self.expr(expr, 1)}, {word} {self.expr(limit, 6)}", 0)
+            case n.Round(expr=expr, direction=direction, step_text=step_text, step_literal=literal):
+                step = step_text or f"au multiple de {self.expr(literal, 9)}"
+                return (f"{self.expr(expr, 1)}, arrondi {step} {direction.value}", 0)
+        return ("?", 9)  # pragma: no cover
+
+
+def explain(evaluation: Evaluation, trace: dict[Any, Any]) -> Explanation:
+    ruleset = evaluation.ruleset
+    outputs = []
+    for name, output in evaluation.outputs.items():
+        explainer = _Explainer(ruleset.symbols, ruleset.program, trace)
+        explainer.explain_name(name)
+        outputs.append(OutputExplanation(name, output.status, output.display(), tuple(explainer.steps),
+                                         evaluation.missing_for(name)))
+    return Explanation(ruleset.file, evaluation.date, tuple(outputs))

@@ -1,0 +1,220 @@
+"""The public Python contract: `load` → `RuleSet` → `evaluate` → `Evaluation`.
+
+`RuleSet` is immutable and thread-safe: it holds the checked program and two compiled
+forms of it (fast, and tracing for explanations). `Evaluation` computes its list of
+missing data and its explanation lazily, by re-running the household with tracing.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import nodes as n
+from .checks import check_program
+from .diagnostics import Diagnostic, TarifError, error
+from .evaluate import NOT_APPLICABLE, Compiler, Env
+from .parser import parse
+from .situation import SituationReader
+from .source import read_source
+from .symbols import Symbols, collect
+from .values import HUNDRED, UNKNOWN, format_decimal, money_value, parse_date
+
+if TYPE_CHECKING:
+    from .explain import Explanation
+
+_UNITS = {n.Kind.MONTANT: "€", n.Kind.TAUX: "%"}
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """One output of an evaluation: a value, or `unknown` (indéterminé)."""
+
+    name: str
+    status: str  # "value" | "unknown"
+    value: Decimal | int | bool | datetime.date | str | None
+    unit: str | None
+
+    def display(self) -> str:
+        """French spelling: `1,05 €`, `50 %`, `oui`, `01/09/2025`, `indéterminé`."""
+        value = self.value
+        if self.status != "value":
+            return "indéterminé"
+        if isinstance(value, bool):
+            return "oui" if value else "non"
+        if isinstance(value, datetime.date):
+            return value.strftime("%d/%m/%Y")
+        if isinstance(value, Decimal):
+            text = format_decimal(value, min_places=2 if self.unit == "€" else 0)
+            return f"{text} {self.unit}" if self.unit else text
+        return str(value)
+
+    def json_value(self) -> Any:
+        value = self.value
+        if isinstance(value, Decimal):
+            return format(value, "f")
+        if isinstance(value, datetime.date):
+            return value.isoformat()
+        return value
+
+
+def _output_factory(name: str, kind: n.Kind) -> Any:
+    unit = _UNITS.get(kind)
+
+    def make(value: Any) -> Output:
+        if value is UNKNOWN or value is NOT_APPLICABLE:
+            return Output(name, "unknown", None, unit)
+        if kind is n.Kind.MONTANT:
+            return Output(name, "value", money_value(value), unit)
+        if kind is n.Kind.TAUX:
+            return Output(name, "value", (value * HUNDRED).normalize(), unit)
+        if kind is n.Kind.NOMBRE and isinstance(value, Decimal):
+            return Output(name, "value", int(value), unit)
+        return Output(name, "value", value, unit)
+
+    return make
+
+
+class RuleSet:
+    """A checked rule file, ready to evaluate households."""
+
+    def __init__(self, program: n.Program, warnings: tuple[Diagnostic, ...], source: str):
+        self.program = program
+        self.warnings = warnings
+        self.source = source
+        self.symbols: Symbols = collect(program)
+        validity = program.header.get("applicable")
+        assert validity is not None and isinstance(validity.value, tuple)
+        self.valid_from: datetime.date = validity.value[0]
+        self.valid_until: datetime.date | None = validity.value[1]
+        fast = Compiler(self.symbols)
+        self._outputs = tuple(
+            (d.name, fast.name(d.name), _output_factory(d.name, d.type.kind)) for d in program.outputs
+        )
+        self._tracing = Compiler(self.symbols, tracing=True)
+        self._traced_outputs = tuple((d.name, self._tracing.name(d.name)) for d in program.outputs)
+        self._reader = SituationReader(self.symbols.data, set(self.symbols.pieces))
+
+    @property
+    def file(self) -> str:
+        return self.program.file
+
+    @property
+    def title(self) -> str:
+        return self.program.header.title
+
+    @property
+    def data_names(self) -> tuple[str, ...]:
+        return self._reader.names
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _, _ in self._outputs)
+
+    def evaluate(self, situation: Mapping[str, Any], *, date: datetime.date | str | None = None) -> Evaluation:
+        """Evaluate one household. Raises `TarifError` for a bad situation or date."""
+        day = self._check_date(date)
+        data = self._reader.read(situation)
+        env = Env(data)
+        outputs = {name: make(fn(env)) for name, fn, make in self._outputs}
+        return Evaluation(self, data, day, outputs)
+
+    def _check_date(self, date: datetime.date | str | None) -> datetime.date:
+        if date is None:
+            day = datetime.date.today()
+        elif isinstance(date, str):
+            parsed = parse_date(date)
+            if parsed is None:
+                raise TarifError([error("E004", f"« {date} » n'est pas une date valide",
+                                        hint="écrivez la date au format JJ/MM/AAAA")])
+            day = parsed
+        else:
+            day = date
+        if day < self.valid_from or (self.valid_until is not None and day > self.valid_until):
+            period = f"à partir du {self.valid_from:%d/%m/%Y}" if self.valid_until is None else (
+                f"du {self.valid_from:%d/%m/%Y} au {self.valid_until:%d/%m/%Y}")
+            raise TarifError([error(
+                "E001", f"le {day:%d/%m/%Y} est hors de la période d'application de « {self.title} » ({period})",
+                hint="choisissez une date dans la période d'application (--date JJ/MM/AAAA)",
+            )])
+        return day
+
+    def trace(self, data: dict[str, Any]) -> dict[Any, Any]:
+        """Values of every node evaluated for this household (keyed by node identity)."""
+        trace: dict[Any, Any] = {}
+        env = Env(data, trace)
+        for _, fn in self._traced_outputs:
+            fn(env)
+        return trace
+
+
+class Evaluation:
+    """The result for one household: `outputs[name]`, `missing`, `explain()`."""
+
+    def __init__(self, ruleset: RuleSet, data: dict[str, Any], date: datetime.date, outputs: dict[str, Output]):
+        self.ruleset = ruleset
+        self.data = data
+        self.date = date
+        self.outputs = outputs
+
+    @cached_property
+    def _trace(self) -> dict[Any, Any]:
+        return self.ruleset.trace(self.data)
+
+    @cached_property
+    def missing(self) -> tuple[str, ...]:
+        """Data that would decide the unknown outputs (only data on their path), in declaration order."""
+        if all(o.status == "value" for o in self.outputs.values()):
+            return ()
+        from .explain import missing_data
+
+        names: set[str] = set()
+        for name, output in self.outputs.items():
+            if output.status != "value":
+                names |= missing_data(self.ruleset.symbols, self._trace, name)
+        return tuple(d for d in self.ruleset.data_names if d in names)
+
+    def missing_for(self, output: str) -> tuple[str, ...]:
+        if self.outputs[output].status == "value":
+            return ()
+        from .explain import missing_data
+
+        names = missing_data(self.ruleset.symbols, self._trace, output)
+        return tuple(d for d in self.ruleset.data_names if d in names)
+
+    def explain(self) -> Explanation:
+        from .explain import explain
+
+        return explain(self, self._trace)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": self.ruleset.file,
+            "date": self.date.isoformat(),
+            "outputs": {
+                name: {"status": o.status, "value": o.json_value(), "unit": o.unit}
+                for name, o in self.outputs.items()
+            },
+            "missing": list(self.missing),
+            "explanation": self.explain().to_json(),
+        }
+
+
+def load(path_or_text: str | Path, *, file: str | None = None) -> RuleSet:
+    """Read, parse and check a rule file (a path, or the text itself).
+
+    Raises `TarifError` carrying every diagnostic if the file has errors; warnings are
+    kept on `RuleSet.warnings`.
+    """
+    text, name = read_source(path_or_text, file)
+    program = parse(text, name)
+    diagnostics = check_program(program)
+    errors = [d for d in diagnostics if d.is_error]
+    if errors:
+        raise TarifError(diagnostics, {name: text})
+    return RuleSet(program, tuple(diagnostics), text)

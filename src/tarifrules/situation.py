@@ -1,0 +1,190 @@
+"""A household's situation: caller values → typed runtime values, or diagnostics.
+
+Accepted spellings (the JSON contract): numbers as JSON numbers or strings (`"650"`,
+`"650,50"`, `"1 234,56 €"`), booleans or `"oui"`/`"non"`, dates `"JJ/MM/AAAA"` or ISO,
+enumeration values as strings (or integers). A key absent or `null` is unknown. A key
+that is not declared in `données` is an error: nothing is silently ignored. Values are
+never echoed in messages beyond what the caller gave for that key.
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+from collections.abc import Callable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from . import nodes as n
+from .diagnostics import Diagnostic, TarifError, error
+from .values import HUNDRED, parse_date, parse_french_number
+
+Converter = Callable[[Any], Any]
+
+
+class _Invalid(Exception):
+    def __init__(self, code: str, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.code, self.message, self.hint = code, message, hint
+
+
+_TRUE = {"oui", "vrai", "true", "o", "1"}
+_FALSE = {"non", "faux", "false", "n", "0"}
+_UNKNOWN_WORDS = {"", "inconnu", "inconnue", "null", "none"}
+
+
+def _as_decimal(raw: Any, unit: str) -> Decimal:
+    if type(raw) is int:
+        return Decimal(raw)
+    if isinstance(raw, Decimal):
+        if not raw.is_finite():
+            raise _Invalid("D002", "n'est pas un nombre")
+        return raw
+    if isinstance(raw, float):
+        if raw != raw or raw in (float("inf"), float("-inf")):
+            raise _Invalid("D002", "n'est pas un nombre")
+        return Decimal(repr(raw))
+    if isinstance(raw, str):
+        text = raw.strip()
+        if unit and text.endswith(unit):
+            text = text[: -len(unit)].strip()
+        value = parse_french_number(text)
+        if value is not None:
+            return value
+    raise _Invalid("D002", "n'est pas un nombre", "écrivez un nombre en chiffres, par exemple 650 ou 650,50")
+
+
+def _numeric(spec: n.TypeSpec) -> Converter:
+    unit = {n.Kind.MONTANT: "€", n.Kind.TAUX: "%"}.get(spec.kind, "")
+    whole = spec.granularity is n.Granularity.ENTIER
+    cents = spec.granularity is n.Granularity.CENTIME
+    low = spec.minimum.value if spec.minimum else Decimal(0)
+    high = spec.maximum.value if spec.maximum else None
+
+    def convert(raw: Any) -> Decimal:
+        if type(raw) is bool:
+            raise _Invalid("D002", "n'est pas un nombre (oui/non donné)")
+        value = _as_decimal(raw, unit)
+        if value < low:
+            raise _Invalid("D003", f"doit être au moins {_plain(low)}",
+                           "une donnée d'un foyer n'est jamais négative" if low == 0 else None)
+        if high is not None and value > high:
+            raise _Invalid("D003", f"doit être au plus {_plain(high)}")
+        if whole and value != value.to_integral_value():
+            raise _Invalid("D004", "doit être un nombre entier" + (" d'euros" if unit == "€" else ""),
+                           "cette donnée est déclarée « entier » : arrondissez comme le fait sa source")
+        if cents and value != value.quantize(Decimal("0.01"), rounding="ROUND_DOWN"):
+            raise _Invalid("D004", "a plus de deux décimales (la donnée est au centime)")
+        if unit == "%":
+            return value / HUNDRED
+        return value
+
+    return convert
+
+
+def _plain(value: Decimal) -> str:
+    from .values import format_decimal
+
+    return format_decimal(value)
+
+
+def _boolean(raw: Any) -> bool:
+    if type(raw) is bool:
+        return raw
+    if isinstance(raw, str):
+        word = raw.strip().lower()
+        if word in _TRUE:
+            return True
+        if word in _FALSE:
+            return False
+    raise _Invalid("D005", "n'est pas « oui » ou « non »", "écrivez oui ou non")
+
+
+def _date(raw: Any) -> datetime.date:
+    if isinstance(raw, datetime.date) and not isinstance(raw, datetime.datetime):
+        return raw
+    if isinstance(raw, str):
+        value = parse_date(raw)
+        if value is not None:
+            return value
+    raise _Invalid("D006", "n'est pas une date valide", "écrivez la date au format JJ/MM/AAAA, par exemple 01/09/2025")
+
+
+def _enumeration(choices: tuple[str, ...]) -> Converter:
+    accepted = set(choices)
+
+    def convert(raw: Any) -> str:
+        if isinstance(raw, Decimal) and raw.is_finite() and raw == raw.to_integral_value():
+            raw = int(raw)
+        if type(raw) is bool or not isinstance(raw, (str, int)):
+            raise _Invalid("D007", "n'est pas une des valeurs prévues", f"valeurs possibles : {', '.join(choices)}")
+        text = str(raw).strip()
+        if text in accepted:
+            return text
+        close = difflib.get_close_matches(text, choices, n=1)
+        hint = f"valeurs possibles : {', '.join(choices)}"
+        if close:
+            hint = f"vouliez-vous dire « {close[0]} » ? ({hint})"
+        raise _Invalid("D007", "n'est pas une des valeurs prévues", hint)
+
+    return convert
+
+
+def converter_for(spec: n.TypeSpec) -> Converter:
+    match spec.kind:
+        case n.Kind.BOOLEEN:
+            return _boolean
+        case n.Kind.DATE:
+            return _date
+        case n.Kind.ENUM:
+            return _enumeration(spec.choices)
+        case _:
+            return _numeric(spec)
+
+
+class SituationReader:
+    """Converts situations for one rule file; built once, used for every household."""
+
+    def __init__(self, data: Mapping[str, n.Declaration], computed: set[str]):
+        self._converters = {name: converter_for(d.type) for name, d in data.items()}
+        self._computed = computed
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._converters)
+
+    def read(self, situation: Mapping[str, Any]) -> dict[str, Any]:
+        converters = self._converters
+        values: dict[str, Any] = {}
+        problems: list[Diagnostic] | None = None
+        for key, raw in situation.items():
+            convert = converters.get(key)
+            if convert is not None and raw is not None:
+                try:
+                    values[key] = convert(raw)
+                    continue
+                except _Invalid as exc:
+                    if isinstance(raw, str) and raw.strip().lower() in _UNKNOWN_WORDS:
+                        continue
+                    problem = error(exc.code, f"« {key} » {exc.message}", hint=exc.hint)
+                except (InvalidOperation, ValueError, TypeError, OverflowError):
+                    problem = error("D002", f"« {key} » n'est pas une valeur acceptable")
+            elif convert is not None:
+                continue
+            else:
+                problem = self._undeclared(key)
+            problems = problems or []
+            problems.append(problem)
+        if problems:
+            raise TarifError(problems)
+        return values
+
+    def _undeclared(self, key: object) -> Diagnostic:
+        name = str(key)
+        if name in self._computed:
+            return error("D001", f"« {name} » est calculé par les règles : il ne se donne pas dans la situation",
+                         hint="retirez-le de la situation")
+        close = difflib.get_close_matches(name, list(self._converters), n=1)
+        hint = f"vouliez-vous dire « {close[0]} » ?" if close else (
+            "données déclarées : " + ", ".join(self._converters) if self._converters else None)
+        return error("D001", f"« {name} » n'est pas une donnée déclarée dans le fichier", hint=hint)

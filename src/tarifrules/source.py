@@ -1,0 +1,65 @@
+"""Reading rule files: every way a file can be unreadable becomes a French diagnostic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .diagnostics import TarifError, error
+from .span import Span
+
+MAX_BYTES = 5_000_000
+
+
+def looks_like_text(value: str) -> bool:
+    """A string holding rule text rather than a path."""
+    return "\n" in value or value.lstrip().startswith("délibération")
+
+
+def read_source(path_or_text: str | Path, file: str | None = None) -> tuple[str, str]:
+    """Return `(text, file name)`; raise `TarifError` (codes F001–F004) otherwise."""
+    if isinstance(path_or_text, str) and looks_like_text(path_or_text):
+        text, name = path_or_text, file or "<texte>"
+    else:
+        path = Path(path_or_text)
+        name = file or str(path)
+        text = decode(read_bytes(path, name), name)
+    if not text.strip():
+        raise TarifError([error("F003", "le fichier est vide", Span(name, 1, 1, 1, 1),
+                                "un fichier commence par : délibération \"Titre\"")])
+    return text, name
+
+
+def read_bytes(path: Path, name: str) -> bytes:
+    where = Span(name, 0, 0, 0, 0)
+    try:
+        if path.is_dir():
+            raise TarifError([error("F001", "c'est un dossier, pas un fichier", where,
+                                    "donnez le chemin d'un fichier .tarif")])
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise TarifError([error("F004", f"le fichier est trop gros ({size // 1_000_000} Mo)", where,
+                                    f"un fichier de règles dépasse rarement quelques Ko ; limite : {MAX_BYTES // 1_000_000} Mo")])
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise TarifError([error("F001", "fichier introuvable", where, "vérifiez le chemin et le nom du fichier")]) from None
+    except PermissionError:
+        raise TarifError([error("F001", "lecture du fichier refusée (droits d'accès)", where)]) from None
+    except OSError as exc:
+        raise TarifError([error("F001", f"fichier illisible ({exc.strerror or 'erreur système'})", where)]) from None
+
+
+def decode(raw: bytes, name: str) -> str:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise TarifError([error(
+            "F002", "le fichier n'est pas encodé en UTF-8", Span(name, line, column, line, column + 1),
+            "enregistrez le fichier en UTF-8 (dans votre éditeur : « Enregistrer sous… », encodage UTF-8)",
+        )]) from None
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise TarifError([error("F002", "le fichier contient des caractères binaires : ce n'est pas un texte",
+                                Span(name, line, 1, line, 2), "donnez un fichier .tarif, un texte brut")])
+    return text.replace("\r\n", "\n").replace("\r", "\n")

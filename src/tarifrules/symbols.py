@@ -1,0 +1,127 @@
+"""Symbol table of a program: data, outputs, and the definitions of each name.
+
+A name may be defined in several articles ("pieces"); `ordered_pieces` gives the
+priority order the evaluator follows: a piece written `par dérogation à l'article N`
+comes before the pieces of article N, conditional pieces before the unconditional one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from . import nodes as n
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """One definition of a name, with the article it belongs to."""
+
+    article: n.Article
+    definition: n.Definition
+
+    @property
+    def conditional(self) -> bool:
+        return self.definition.only_if is not None
+
+
+@dataclass(frozen=True)
+class Symbols:
+    data: dict[str, n.Declaration]
+    outputs: dict[str, n.Declaration]
+    pieces: dict[str, tuple[Piece, ...]]
+    articles: dict[str, n.Article]
+
+    def is_defined(self, name: str) -> bool:
+        return name in self.pieces
+
+    def kind_of_datum(self, name: str) -> n.Kind | None:
+        declaration = self.data.get(name)
+        return declaration.type.kind if declaration else None
+
+
+def collect(program: n.Program) -> Symbols:
+    """First declaration wins; duplicates are reported by the name checks."""
+    data: dict[str, n.Declaration] = {}
+    for declaration in program.data:
+        data.setdefault(declaration.name, declaration)
+    outputs: dict[str, n.Declaration] = {}
+    for declaration in program.outputs:
+        outputs.setdefault(declaration.name, declaration)
+    pieces: dict[str, list[Piece]] = {}
+    articles: dict[str, n.Article] = {}
+    for article in program.articles:
+        articles.setdefault(article.number, article)
+        for definition in article.definitions:
+            pieces.setdefault(definition.name, []).append(Piece(article, definition))
+    return Symbols(data, outputs, {k: tuple(v) for k, v in pieces.items()}, articles)
+
+
+def priority_pairs(pieces: tuple[Piece, ...]) -> set[tuple[int, int]]:
+    """Pairs (i, j) of indexes such that piece i takes priority over piece j (transitively)."""
+    beats = {(i, j) for i, a in enumerate(pieces) for j, b in enumerate(pieces)
+             if i != j and b.article.number in a.definition.derogates}
+    while True:  # transitive closure (a handful of pieces at most)
+        extra = {(i, k) for (i, j) in beats for (j2, k) in beats if j == j2 and i != k} - beats
+        if not extra:
+            return beats
+        beats |= extra
+
+
+def ordered_pieces(pieces: tuple[Piece, ...]) -> tuple[Piece, ...]:
+    """Priority order: derogations first (transitively), then conditional, then unconditional.
+
+    Ties keep source order. The checker guarantees that pieces left without a stated
+    priority cannot apply together, so their relative order does not change results.
+    """
+    beats = priority_pairs(pieces)
+    remaining = list(range(len(pieces)))
+    ordered: list[Piece] = []
+    while remaining:
+        free = [i for i in remaining if not any((j, i) in beats for j in remaining if j != i)] or remaining
+        chosen = next((i for i in free if pieces[i].conditional), free[0])
+        ordered.append(pieces[chosen])
+        remaining.remove(chosen)
+    return tuple(ordered)
+
+
+def references(expr: n.Expr | n.Grid | n.Cases | None) -> Iterator[n.Ref]:
+    """Every `Ref` inside an expression or body, in reading order."""
+    if expr is None:
+        return
+    match expr:
+        case n.Ref():
+            yield expr
+        case n.Arith(left=a, right=b) | n.Compare(left=a, right=b) | n.And(left=a, right=b) | n.Or(
+            left=a, right=b
+        ):
+            yield from references(a)
+            yield from references(b)
+        case n.Not(operand=a) | n.IsOneOf(subject=a) | n.IsKnown(subject=a):
+            yield from references(a)
+        case n.Default(expr=a, fallback=b) | n.Limit(expr=a, limit=b):
+            yield from references(a)
+            yield from references(b)
+        case n.Round(expr=a):
+            yield from references(a)
+        case n.Extremum(args=args):
+            for arg in args:
+                yield from references(arg)
+        case n.Grid(selector=s, rows=rows):
+            yield from references(s)
+            for row in rows:
+                yield from references(row.value)
+        case n.Cases(cases=cases):
+            for case in cases:
+                yield from references(case.condition)
+                yield from references(case.value)
+        case _:
+            return
+
+
+def definition_references(definition: n.Definition) -> Iterator[n.Ref]:
+    yield from references(definition.only_if)
+    for unless in definition.unless:
+        yield from references(unless.condition)
+        yield from references(unless.value)
+    yield from references(definition.body)
