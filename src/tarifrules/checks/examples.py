@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .. import nodes as n
-from ..diagnostics import Diagnostic, TarifError, error, warning
+from ..diagnostics import Diagnostic, TarifError, error
 from ..examples import expectations, raw_value
 from ..situation import converter_for
 from .context import Context
@@ -31,8 +31,8 @@ def check_examples(context: Context) -> Iterator[Diagnostic]:
                     continue
                 yield from _value_fits(declaration, assignment.value, assignment.span)
         if not expectations(example):
-            yield warning("T053", f"l'exemple « {example.title} » n'attend aucun résultat", example.span,
-                          "ajoutez une ligne « attendu nom = valeur »")
+            yield error("T053", f"l'exemple « {example.title} » n'attend aucun résultat : il ne vérifie rien",
+                        example.span, "ajoutez une ligne « attendu nom = valeur »")
         for expectation in expectations(example):
             if expectation.name not in symbols.pieces:
                 yield error("T051", f"« {expectation.name} » n'est défini dans aucun article", expectation.span)
