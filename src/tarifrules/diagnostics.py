@@ -33,6 +33,7 @@ class Diagnostic:
         return self.severity is Severity.ERROR
 
     def to_json(self) -> dict[str, object]:
+        """The `check --json` document for this diagnostic (see `models.DiagnosticModel`)."""
         return {
             "severity": self.severity.value,
             "code": self.code,

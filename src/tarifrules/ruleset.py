@@ -193,7 +193,10 @@ class Evaluation:
         return explain(self, self._trace)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        """The documented JSON document (validated by `models.EvaluationModel`)."""
+        from .models import EvaluationModel, dump
+
+        return dump(EvaluationModel.model_validate({
             "file": self.ruleset.file,
             "date": self.date.isoformat(),
             "outputs": {
@@ -202,7 +205,7 @@ class Evaluation:
             },
             "missing": list(self.missing),
             "explanation": self.explain().to_json(),
-        }
+        }))
 
 
 def load(path_or_text: str | Path, *, file: str | None = None) -> RuleSet:

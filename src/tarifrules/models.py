@@ -1,0 +1,73 @@
+"""The JSON contract as pydantic models: what crosses the boundary to other programs.
+
+`eval --json` / `explain --json` print an `EvaluationModel`, `check --json` a list of
+`DiagnosticModel`. `json_schema()` gives the JSON Schema integrators can validate
+against. Amounts are decimal strings (`"1.05"`), never binary floats.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class OutputModel(_Frozen):
+    status: Literal["value", "unknown"]
+    value: str | int | bool | None = Field(
+        description="montant, taux (en %), décimal : chaîne décimale ; nombre : entier ; booléen ; "
+        "date : AAAA-MM-JJ ; énumération : chaîne ; null si indéterminé"
+    )
+    unit: str | None = Field(description="« € », « % » ou null")
+
+
+class StepModel(_Frozen):
+    article: str
+    titre: str | None
+    nom: str
+    texte: str
+    valeur: str
+
+
+class OutputExplanationModel(_Frozen):
+    resultat: str = Field(alias="résultat")
+    statut: Literal["value", "unknown"]
+    valeur: str
+    etapes: list[StepModel] = Field(alias="étapes")
+    manque: list[str]
+
+
+class EvaluationModel(_Frozen):
+    file: str
+    date: str = Field(description="date d'évaluation, AAAA-MM-JJ")
+    outputs: dict[str, OutputModel]
+    missing: list[str] = Field(description="données qui décideraient les résultats indéterminés")
+    explanation: list[OutputExplanationModel]
+
+
+class DiagnosticModel(_Frozen):
+    severity: Literal["erreur", "avertissement"]
+    code: str
+    message: str
+    file: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    hint: str | None
+
+
+def dump(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(mode="json", by_alias=True)
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schemas of the evaluation and diagnostic documents."""
+    return {
+        "evaluation": EvaluationModel.model_json_schema(by_alias=True),
+        "diagnostic": DiagnosticModel.model_json_schema(by_alias=True),
+    }
