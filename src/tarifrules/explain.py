@@ -180,18 +180,24 @@ class _Explainer:
         return declaration is not None and declaration.type.granularity is n.Granularity.ENTIER
 
     # -------------------------------------------------------------- text of expressions
-    def text(self, node: Any, substitute: bool) -> str:
-        return _Printer(self, substitute).expr(node, 0)
+    def text(self, node: Any, substitute: bool, depth: int | None = None) -> str:
+        return _Printer(self, substitute, depth).expr(node, 0)
 
     def formula(self, node: n.Expr) -> str:
-        """`tarif_base × 50 % = 2,10 € × 50 % = 1,05 €` (middle part omitted when identical)."""
-        plain = self.text(node, False)
-        filled = self.text(node, True)
-        result = self.show(self.value_of(node), node)
-        parts = [plain] if plain == filled else [plain, filled]
-        if result != parts[-1]:
-            parts.append(result)
-        return " = ".join(parts)
+        """From the written rule to its value, one step of computation at a time:
+
+        `le maximum de tarif_base × 50 % et 1,00 € = le maximum de 2,10 € × 50 % et 1,00 €
+        = le maximum de 1,05 € et 1,00 € = 1,05 €` (identical steps are not repeated).
+        """
+        if isinstance(node, (n.Number, n.Bool, n.DateLiteral)):
+            return self.text(node, False)
+        parts = [self.text(node, False), self.text(node, True), self.text(node, True, depth=1),
+                 self.show(self.value_of(node), node)]
+        kept: list[str] = []
+        for part in parts:
+            if not kept or kept[-1] != part:
+                kept.append(part)
+        return " = ".join(kept)
 
     # -------------------------------------------------------------- names
     def explain_name(self, name: str) -> None:
@@ -256,8 +262,13 @@ class _Explainer:
             if decided is _NOT_VISITED:
                 continue
             verdict = self.show(decided, unless.condition)
-            if decided is UNKNOWN and self.value_of(unless.value) is not _NOT_VISITED:
-                verdict += f" (mais avec ou sans cette exception : {self.show(self.value_of(unless.value), unless.value)})"
+            exception_value = self.value_of(unless.value)
+            if decided is UNKNOWN and exception_value is not UNKNOWN and exception_value is not _NOT_VISITED:
+                if exception_value == self.value_of(definition.body):
+                    verdict += (" (mais avec ou sans cette exception, le résultat est le même : "
+                                f"{self.show(exception_value, unless.value)})")
+                else:
+                    verdict += " (le résultat dépend de cette condition)"
             if decided is True:
                 parts.append(f"sauf si {self.text(unless.condition, False)} ({verdict}) → {self.formula(unless.value)}")
                 return ", ".join(parts)
@@ -274,7 +285,7 @@ class _Explainer:
                     if self.value_of(row.value) is not _NOT_VISITED:
                         label = "à défaut" if row.form is n.BoundForm.DEFAULT else f"tranche « {_row_label(row)} »"
                         return f"{shown} → {label} → {self.formula(row.value)}"
-                return f"{shown} → aucune tranche (indéterminé)"
+                return f"{shown} → la grille n'a pas de ligne « à défaut » → indéterminé"
             case n.Cases(cases=cases):
                 described = []
                 for case in cases:
@@ -328,12 +339,25 @@ _PRECEDENCE = {n.Default: 1, n.Or: 2, n.And: 3, n.Not: 4, n.Compare: 5, n.IsOneO
 class _Printer:
     """Compact expression text for explanations, optionally with values in place of names."""
 
-    def __init__(self, explainer: _Explainer, substitute: bool):
+    def __init__(self, explainer: _Explainer, substitute: bool, depth: int | None = None):
         self.explainer = explainer
         self.substitute = substitute
+        self.depth = depth  # below this depth, computed parts are shown by their value
 
     def expr(self, node: Any, outer: int) -> str:
-        text, own = self._expr(node)
+        value = self.explainer.value_of(node)
+        if self.depth is not None and self.depth <= 0 and value is not _NOT_VISITED and not isinstance(
+            node, (n.Number, n.Bool, n.DateLiteral)
+        ):
+            return self.explainer.show(value, node)
+        if self.depth is not None:
+            self.depth -= 1
+            try:
+                text, own = self._expr(node)
+            finally:
+                self.depth += 1
+        else:
+            text, own = self._expr(node)
         return f"({text})" if own < outer else text
 
     def _expr(self, node: Any) -> tuple[str, int]:  # noqa: C901 - one case per node class
@@ -365,16 +389,18 @@ class _Printer:
                 return (f"{self.expr(left, 2)} ou {self.expr(right, 3)}", 2)
             case n.Not(operand=operand):
                 return (f"non {self.expr(operand, 4)}", 4)
+            case n.Default(expr=n.Limit() | n.Round() as chained, fallback=fallback):
+                return (f"{self.expr(chained, 0)}, à défaut {self.expr(fallback, 6)}", 0)
             case n.Default(expr=expr, fallback=fallback):
                 return (f"{self.expr(expr, 2)} à défaut {self.expr(fallback, 2)}", 1)
             case n.Extremum(kind=kind, args=args):
                 return (f"le {kind} de " + " et ".join(self.expr(a, 6) for a in args), 8)
             case n.Limit(kind=kind, expr=expr, limit=limit):
                 word = "au minimum" if kind == "minimum" else "au plus"
-                return (f"{self.expr(expr, 1)}, {word} {self.expr(limit, 6)}", 0)
+                return (f"{self.expr(expr, 0)}, {word} {self.expr(limit, 6)}", 0)
             case n.Round(expr=expr, direction=direction, step_text=step_text, step_literal=literal):
                 step = step_text or f"au multiple de {self.expr(literal, 9)}"
-                return (f"{self.expr(expr, 1)}, arrondi {step} {direction.value}", 0)
+                return (f"{self.expr(expr, 0)}, arrondi {step} {direction.value}", 0)
         return ("?", 9)  # pragma: no cover
 
 
