@@ -8,6 +8,7 @@ collected in `problems` rather than raised, so the whole file is still built.
 from __future__ import annotations
 
 import datetime
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -29,7 +30,7 @@ _STEPS = {
 
 def _words(text: str) -> str:
     """Collapse runs of blanks and typographic apostrophes in a multi-word keyword."""
-    return " ".join(text.replace("’", "'").replace("' ", "'").split())
+    return " ".join(re.sub(r"['’]\s*", "'", text).split())
 
 
 class AstBuilder(Transformer[Token, n.Program]):

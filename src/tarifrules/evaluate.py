@@ -32,7 +32,7 @@ from typing import Any
 from . import nodes as n
 from .diagnostics import TarifError, error
 from .symbols import Symbols, ordered_pieces
-from .values import HUNDRED, UNKNOWN
+from .values import HUNDRED, UNKNOWN, format_decimal, format_money, format_rate
 
 EXACT = Context(prec=60, traps=[InvalidOperation, DivisionByZero, Overflow])
 
@@ -97,6 +97,20 @@ def choose(condition: Fn, then: Fn, other: Fn) -> Fn:
         return a if a == b else UNKNOWN
 
     return chosen
+
+
+def _show_selector(value: Any, grid: n.Grid) -> str:
+    """The value a grid was read with, in the unit of its bounds: `-150,50 €`, `12 %`, `01/09/2025`."""
+    if isinstance(value, datetime.date):
+        return value.strftime("%d/%m/%Y")
+    if not isinstance(value, Decimal | int):
+        return str(value)
+    units = [b.value.unit for row in grid.rows for b in (row.lower, row.upper) if b is not None]
+    if units and units[0] is n.Unit.EURO:
+        return format_money(Decimal(value))
+    if units and units[0] is n.Unit.PERCENT:
+        return format_rate(Decimal(value))
+    return format_decimal(Decimal(value))
 
 
 def _runtime_error(code: str, message: str, node: Any, hint: str | None = None) -> TarifError:
@@ -199,8 +213,8 @@ class Compiler:
                     continue
                 return value(env)
             raise _runtime_error(
-                "E003", f"aucune tranche de la grille ne couvre la valeur {v}", grid,
-                "complétez la grille pour couvrir toutes les valeurs possibles",
+                "E003", f"aucune tranche de la grille ne couvre la valeur {_show_selector(v, grid)}", grid,
+                "ajoutez une tranche pour cette valeur (par exemple « moins de … » ou « à partir de … »)",
             )
 
         return evaluate_grid
@@ -222,7 +236,7 @@ class Compiler:
 
         return traced
 
-    def _expr(self, node: n.Expr) -> Fn:  # noqa: C901 - one case per node class
+    def _expr(self, node: n.Expr) -> Fn:
         match node:
             case n.Number() | n.Bool() | n.DateLiteral():
                 return _constant(literal_value(node))
@@ -277,14 +291,17 @@ class Compiler:
     def _arith(self, node: n.Arith) -> Fn:
         left, right = self.expr(node.left), self.expr(node.right)
         if node.op == "/":
+            divisor = f"« {node.right.name} »" if isinstance(node.right, n.Ref) else "le diviseur"
+            hint = ("prévoyez ce cas par une condition « si … », ou, si la donnée ne peut pas être nulle, "
+                    "déclarez-la « au minimum 1 » dans « données »" if isinstance(node.right, n.Ref) and
+                    node.right.name in self.symbols.data else "prévoyez ce cas par une condition « si … »")
 
             def divide(env: Env) -> Any:
                 a, b = left(env), right(env)
                 if a is UNKNOWN or b is UNKNOWN:
                     return UNKNOWN
                 if b == 0:
-                    raise _runtime_error("E002", "division par zéro", node,
-                                         "vérifiez le diviseur, ou prévoyez ce cas par « si … »")
+                    raise _runtime_error("E002", f"division par zéro : {divisor} vaut 0", node, hint)
                 return EXACT.divide(a, b)
 
             return divide

@@ -100,8 +100,12 @@ def run_example(ruleset: RuleSet, example: n.Example) -> ExampleResult:
         evaluation = ruleset.evaluate(example_situation(example),
                                       date=example_date(example, ruleset.valid_from))
     except TarifError as exc:
+        dates = [line for line in example.lines if isinstance(line, n.ExampleDate)]
         located = tuple(
-            d if d.span.line else error(d.code, d.message, example.span, d.hint) for d in exc.diagnostics
+            d if d.span.line else
+            error(d.code, d.message, dates[-1].span, "changez la date « évalué le … » de l'exemple : elle doit "
+                  "tomber dans la période d'application") if d.code == "E001" and dates else
+            error(d.code, d.message, example.span, d.hint) for d in exc.diagnostics
         )
         return ExampleResult(example, located)
     failures = []

@@ -7,6 +7,7 @@ Syntax errors say what was expected in words a policy writer knows ("un montant"
 from __future__ import annotations
 
 import functools
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -101,7 +102,9 @@ def parse(text: str, file: str = "<texte>") -> n.Program:
         program: n.Program = builder.transform(tree)
     except VisitError as exc:  # pragma: no cover - a builder bug, reported rather than hidden
         raise TarifError(
-            [error("S900", f"erreur interne de lecture : {exc.orig_exc}", Span(file, 1, 1, 1, 2))],
+            [error("S900", f"erreur interne de tarifrules à la lecture du fichier ({type(exc.orig_exc).__name__})",
+                   _tree_span(exc.obj, file),
+                   "ce n'est pas une faute de votre fichier : merci de le transmettre à l'équipe tarifrules")],
             {file: text},
         ) from None
     if builder.problems:
@@ -109,6 +112,14 @@ def parse(text: str, file: str = "<texte>") -> n.Program:
     from dataclasses import replace
 
     return replace(program, comments=tuple(scan_comments(text)))
+
+
+def _tree_span(tree: object, file: str) -> Span:
+    """Where a parse-tree node starts (the first line of the file if it has no position)."""
+    meta = getattr(tree, "meta", None)
+    if meta is None or getattr(meta, "empty", True):
+        return Span(file, 1, 1, 1, 2)
+    return Span(file, meta.line, meta.column, meta.line, meta.column + 1)
 
 
 def scan_comments(text: str) -> list[n.Comment]:
@@ -142,28 +153,65 @@ def _expected(names: set[str] | frozenset[str]) -> str:
     words = _terminal_words()
     described = sorted({words.get(name, name.lower()) for name in names if name != "COMMENT"})
     if len(described) > 8:
-        described = described[:8] + ["…"]
+        described = [*described[:8], "…"]
     return ", ".join(described)
+
+
+@functools.cache
+def _word_patterns() -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(t.pattern.to_regexp()) for t in _parser().terminals
+                 if t.name not in ("SOURCE_TEXT", "COMMENT") and not t.name.startswith("_"))
+
+
+def _word_at(text: str, pos: int) -> str:
+    """The longest word of the language (keyword, name, number, sign) that starts at `pos`, or ''."""
+    found = ""
+    for pattern in _word_patterns():
+        match = pattern.match(text, pos)
+        if match and len(match.group()) > len(found):
+            found = match.group()
+    return found.split("\n")[0]
+
+
+def _unexpected_character(text: str, pos: int, line: int, column: int, file: str,
+                          allowed: set[str] | frozenset[str]) -> Diagnostic:
+    """A character no word of the language starts with (`$`, `.` in `2.10`, an unclosed quote…)."""
+    char = text[pos] if 0 <= pos < len(text) else ""
+    span = Span(file, line, column, line, column + 1)
+    hint = f"attendu ici : {_expected(allowed)}" if allowed else "vérifiez l'orthographe de cette ligne"
+    if char in "\"«":
+        end = text.find("\n", pos)
+        span = Span(file, line, column, line, column + max(1, (end if end >= 0 else len(text)) - pos))
+        closing = "»" if char == "«" else "\""
+        return error("S002", f"le texte ouvert par « {char} » n'est pas refermé", span,
+                     f"un texte s'écrit sur une seule ligne, entre guillemets : {char}…{closing}")
+    if char == "$":
+        hint = "les montants s'écrivent en euros, le symbole après le nombre : « 1,00 € »"
+    elif char == "." and pos > 0 and text[pos - 1].isdigit():
+        hint = "un nombre décimal s'écrit avec une virgule : « 2,10 € »"
+    elif char == ",":
+        hint = "un nombre décimal s'écrit avec une seule virgule : « 1,50 € »"
+    return error("S002", f"caractère inattendu « {char} »", span, hint)
 
 
 def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str) -> Diagnostic:
     line = exc.line if exc.line and exc.line > 0 else text.count("\n")
     column = exc.column if exc.column and exc.column > 0 else 1
     if isinstance(exc, UnexpectedCharacters):
-        char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
-        span = Span(file, line, column, line, column + 1)
-        hint = f"attendu ici : {_expected(exc.allowed)}" if exc.allowed else None
-        if char == "$":
-            hint = "les montants s'écrivent en euros, le symbole après le nombre : « 1,00 € »"
-        elif char == ",":
-            hint = "un nombre décimal s'écrit avec une seule virgule : « 1,50 € »"
-        return error("S002", f"caractère inattendu « {char} »", span, hint)
-    if isinstance(exc, UnexpectedEOF):
+        return _unexpected_character(text, exc.pos_in_stream, line, column, file, exc.allowed)
+    if isinstance(exc, UnexpectedEOF):  # pragma: no cover - the LALR parser reports the end as a token
         span = Span(file, line, 1, line, 2)
         return error("S003", "le fichier s'arrête au milieu d'une ligne", span,
                      f"attendu : {_expected(exc.expected)}")
     assert isinstance(exc, UnexpectedToken)
     token = exc.token
+    if token.type == "SOURCE_TEXT" and "SOURCE_TEXT" not in exc.expected:
+        # The catch-all terminal (the free text after a declaration's comma) swallowed the rest of the line:
+        # report the word of the language found there, or the character no word starts with.
+        word = _word_at(text, token.start_pos or 0)
+        if not word:
+            return _unexpected_character(text, token.start_pos or 0, line, column, file, exc.expected)
+        token = Token("WORD", word, token.start_pos, line, column)
     width = max(1, len(str(token).split("\n")[0])) if token.type != "_NL" else 1
     span = Span(file, line, column, line, column + width)
     if token.type == "$END":
@@ -173,4 +221,6 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str) -> Diagnostic
     hint = f"attendu : {_expected(exc.expected)}"
     if token.type == "_NL":
         message = "la ligne s'arrête trop tôt"
+    elif str(token) in ("x", "X") and "MUL_OP" in exc.expected:
+        hint = "pour multiplier, écrivez « × » ou « * » : « tarif_base × 50 % »"
     return error("S001", message, span, hint)

@@ -33,16 +33,19 @@ _FALSE = {"non", "faux", "false", "n", "0"}
 _UNKNOWN_WORDS = {"", "inconnu", "inconnue", "null", "none"}
 
 
+_NUMBER_HINT = "écrivez un nombre en chiffres, par exemple 650 ou 650,50"
+
+
 def _as_decimal(raw: Any, unit: str) -> Decimal:
     if type(raw) is int:
         return Decimal(raw)
     if isinstance(raw, Decimal):
         if not raw.is_finite():
-            raise _Invalid("D002", "n'est pas un nombre")
+            raise _Invalid("D002", "n'est pas un nombre", _NUMBER_HINT)
         return raw
     if isinstance(raw, float):
         if raw != raw or raw in (float("inf"), float("-inf")):
-            raise _Invalid("D002", "n'est pas un nombre")
+            raise _Invalid("D002", "n'est pas un nombre", _NUMBER_HINT)
         return Decimal(repr(raw))
     if isinstance(raw, str):
         text = raw.strip()
@@ -51,7 +54,7 @@ def _as_decimal(raw: Any, unit: str) -> Decimal:
         value = parse_french_number(text)
         if value is not None:
             return value
-    raise _Invalid("D002", "n'est pas un nombre", "écrivez un nombre en chiffres, par exemple 650 ou 650,50")
+    raise _Invalid("D002", "n'est pas un nombre", _NUMBER_HINT)
 
 
 def _numeric(spec: n.TypeSpec) -> Converter:
@@ -60,21 +63,24 @@ def _numeric(spec: n.TypeSpec) -> Converter:
     cents = spec.granularity is n.Granularity.CENTIME
     low = spec.minimum.value if spec.minimum else Decimal(0)
     high = spec.maximum.value if spec.maximum else None
+    accepted = (f"le fichier accepte de {_plain(low, unit)} à {_plain(high, unit)}" if high is not None else
+                f"le fichier accepte à partir de {_plain(low, unit)}")
 
     def convert(raw: Any) -> Decimal:
         if type(raw) is bool:
-            raise _Invalid("D002", "n'est pas un nombre (oui/non donné)")
+            raise _Invalid("D002", "n'est pas un nombre (oui/non donné)", _NUMBER_HINT)
         value = _as_decimal(raw, unit)
         if value < low:
-            raise _Invalid("D003", f"doit être au moins {_plain(low)}",
-                           "une donnée d'un foyer n'est jamais négative" if low == 0 else None)
+            raise _Invalid("D003", f"doit être au moins {_plain(low, unit)}",
+                           "une donnée d'un foyer n'est jamais négative" if low == 0 else accepted)
         if high is not None and value > high:
-            raise _Invalid("D003", f"doit être au plus {_plain(high)}")
+            raise _Invalid("D003", f"doit être au plus {_plain(high, unit)}", accepted)
         if whole and value != value.to_integral_value():
             raise _Invalid("D004", "doit être un nombre entier" + (" d'euros" if unit == "€" else ""),
                            "cette donnée est déclarée « entier » : arrondissez comme le fait sa source")
         if cents and value != value.quantize(Decimal("0.01"), rounding="ROUND_DOWN"):
-            raise _Invalid("D004", "a plus de deux décimales (la donnée est au centime)")
+            raise _Invalid("D004", "a plus de deux chiffres après la virgule, or la donnée est au centime",
+                           "un montant s'écrit au plus au centime : par exemple 1 234,57")
         if unit == "%":
             return value / HUNDRED
         return value
@@ -82,10 +88,10 @@ def _numeric(spec: n.TypeSpec) -> Converter:
     return convert
 
 
-def _plain(value: Decimal) -> str:
+def _plain(value: Decimal, unit: str = "") -> str:
     from .values import format_decimal
 
-    return format_decimal(value)
+    return f"{format_decimal(value)} {unit}".strip()
 
 
 def _boolean(raw: Any) -> bool:
@@ -97,7 +103,7 @@ def _boolean(raw: Any) -> bool:
             return True
         if word in _FALSE:
             return False
-    raise _Invalid("D005", "n'est pas « oui » ou « non »", "écrivez oui ou non")
+    raise _Invalid("D005", "doit valoir « oui » ou « non »", "écrivez oui ou non")
 
 
 def _date(raw: Any) -> datetime.date:
@@ -142,6 +148,20 @@ def converter_for(spec: n.TypeSpec) -> Converter:
             return _numeric(spec)
 
 
+def _shown(raw: Any) -> str:
+    """The caller's value as a person reads it, shortened: « six cents », « -650 », « oui »."""
+    if type(raw) is bool:
+        text = "oui" if raw else "non"
+    elif isinstance(raw, int):
+        text = str(Decimal(raw))  # no limit on the number of digits, unlike str(int)
+    elif isinstance(raw, (str, Decimal, float, datetime.date)):
+        text = str(raw)
+    else:
+        return "une liste" if isinstance(raw, (list, tuple)) else "un objet"
+    text = " ".join(text.split())
+    return f"« {text[:40]}{'…' if len(text) > 40 else ''} »"
+
+
 class SituationReader:
     """Converts situations for one rule file; built once, used for every household."""
 
@@ -166,9 +186,10 @@ class SituationReader:
                 except _Invalid as exc:
                     if isinstance(raw, str) and raw.strip().lower() in _UNKNOWN_WORDS:
                         continue
-                    problem = error(exc.code, f"« {key} » {exc.message}", hint=exc.hint)
+                    problem = error(exc.code, f"« {key} » {exc.message} (valeur reçue : {_shown(raw)})", hint=exc.hint)
                 except (InvalidOperation, ValueError, TypeError, OverflowError):
-                    problem = error("D002", f"« {key} » n'est pas une valeur acceptable")
+                    problem = error("D002", f"« {key} » n'est pas une valeur acceptable (valeur reçue : {_shown(raw)})",
+                                    hint=_NUMBER_HINT)
             elif convert is not None:
                 continue
             else:

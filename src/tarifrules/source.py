@@ -37,15 +37,21 @@ def read_bytes(path: Path, name: str) -> bytes:
                                     "donnez le chemin d'un fichier .tarif")])
         size = path.stat().st_size
         if size > MAX_BYTES:
-            raise TarifError([error("F004", f"le fichier est trop gros ({size // 1_000_000} Mo)", where,
-                                    f"un fichier de règles dépasse rarement quelques Ko ; limite : {MAX_BYTES // 1_000_000} Mo")])
+            shown = f"{size / 1_000_000:.1f}".replace(".", ",")
+            limit = f"limite : {MAX_BYTES // 1_000_000} Mo"
+            raise TarifError([error("F004", f"le fichier est trop gros ({shown} Mo)", where,
+                                    f"un fichier de règles dépasse rarement quelques Ko ; {limit}")])
         return path.read_bytes()
     except FileNotFoundError:
-        raise TarifError([error("F001", "fichier introuvable", where, "vérifiez le chemin et le nom du fichier")]) from None
+        raise TarifError([error("F001", "fichier introuvable", where,
+                                "vérifiez le chemin et le nom du fichier")]) from None
     except PermissionError:
-        raise TarifError([error("F001", "lecture du fichier refusée (droits d'accès)", where)]) from None
+        raise TarifError([error("F001", "lecture du fichier refusée (droits d'accès)", where,
+                                "demandez le droit de lire ce fichier, ou copiez-le dans votre dossier")]) from None
     except OSError as exc:
-        raise TarifError([error("F001", f"fichier illisible ({exc.strerror or 'erreur système'})", where)]) from None
+        raise TarifError([error("F001", f"fichier illisible ({exc.strerror or 'erreur système'})", where,
+                                "vérifiez que le fichier est accessible (disque, partage réseau), "
+                                "puis réessayez")]) from None
 
 
 def decode(raw: bytes, name: str) -> str:
@@ -53,13 +59,20 @@ def decode(raw: bytes, name: str) -> str:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        column = len(raw[line_start: exc.start].decode("utf-8", errors="replace")) + 1  # in characters
+        shown = _normalise(raw.decode("utf-8", errors="replace"))
         raise TarifError([error(
-            "F002", "le fichier n'est pas encodé en UTF-8", Span(name, line, column, line, column + 1),
+            "F002", "le fichier n'est pas encodé en UTF-8 (caractère illisible)",
+            Span(name, line, column, line, column + 1),
             "enregistrez le fichier en UTF-8 (dans votre éditeur : « Enregistrer sous… », encodage UTF-8)",
-        )]) from None
+        )], {name: shown}) from None
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         raise TarifError([error("F002", "le fichier contient des caractères binaires : ce n'est pas un texte",
                                 Span(name, line, 1, line, 2), "donnez un fichier .tarif, un texte brut")])
+    return _normalise(text)
+
+
+def _normalise(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")

@@ -20,7 +20,7 @@ def check_cycles(context: Context) -> Iterator[Diagnostic]:
 
     def visit(name: str, path: list[str]) -> Iterator[Diagnostic]:
         if name in path:
-            cycle = path[path.index(name):] + [name]
+            cycle = [*path[path.index(name):], name]
             key = frozenset(cycle)
             if key not in reported:
                 reported.add(key)

@@ -8,6 +8,7 @@ quotient familial but does for a quotient computed to the cent.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
@@ -16,8 +17,8 @@ from typing import Any
 from .. import nodes as n
 from ..diagnostics import Diagnostic, error, warning
 from ..evaluate import literal_value
-from ..values import format_decimal, format_money, format_rate
 from ..span import Span
+from ..values import format_decimal, format_money, format_rate
 from .context import Context
 
 
@@ -39,7 +40,7 @@ def check_grids(context: Context) -> Iterator[Diagnostic]:
 
 
 def _check_grid(context: Context, name: str, grid: n.Grid) -> Iterator[Diagnostic]:
-    ambiguous = False
+    ambiguous = empty = False
     intervals: list[Interval] = []
     for row in grid.rows:
         if row.form is n.BoundForm.DEFAULT:
@@ -58,12 +59,16 @@ def _check_grid(context: Context, name: str, grid: n.Grid) -> Iterator[Diagnosti
                             bool(row.upper and row.upper.included))
         if low is not None and high is not None and (low > high or (low == high and not (
                 interval.low_in and interval.high_in))):
+            empty = True
+            hint = (f"écrivez la plus petite borne en premier : « de {_show(row.upper.value)} à "  # type: ignore[union-attr]
+                    f"{_show(row.lower.value)} … »" if low > high else  # type: ignore[union-attr]
+                    "une tranche réduite à une seule valeur s'écrit avec deux bornes incluses")
             yield error("T016", f"la tranche « {_bound_text(row)} » de « {name} » ne contient aucune valeur",
-                        row.span, "vérifiez l'ordre des bornes")
+                        _bounds_span(row), hint)
             continue
         intervals.append(interval)
-    if ambiguous or not intervals:
-        return
+    if ambiguous or empty or not intervals:
+        return  # the trous and chevauchements would only repeat the error above
     selector = grid.selector.name if isinstance(grid.selector, n.Ref) else None
     step = context.step(selector) if selector in context.symbols.data else None
     low_domain, high_domain = context.domain(selector) if selector else (Decimal(0), None)
@@ -72,7 +77,7 @@ def _check_grid(context: Context, name: str, grid: n.Grid) -> Iterator[Diagnosti
             selector and context.kind(selector) is n.Kind.DATE):
         return  # date grids: bounds are checked for order only
     yield from _coverage(name, selector, sorted(intervals, key=_order), step, low_domain, high_domain)
-    yield from _monotony(name, sorted(intervals, key=_order))
+    yield from _monotony(name, sorted(intervals, key=_order), f"« {selector} »" if selector else None)
 
 
 def _order(interval: Interval) -> tuple[bool, Any, bool]:
@@ -97,42 +102,55 @@ def _first_last(interval: Interval, step: Decimal | None) -> tuple[Any, Any]:
 
 def _coverage(name: str, selector: str | None, intervals: list[Interval], step: Decimal | None,
               low_domain: Any, high_domain: Any) -> Iterator[Diagnostic]:
-    unit_kind = intervals[0].row
-    granularity_hint = _granularity_hint(selector, step)
     first, _ = _first_last(intervals[0], step)
     starts_open = intervals[0].low is None
     if not starts_open and low_domain is not None and (
             first > low_domain or (step is None and first == low_domain and not intervals[0].low_in)):
-        yield error("T012", f"les tranches de « {name} » ne couvrent pas les valeurs sous "
-                    f"{_show(intervals[0].row.lower.value)}", intervals[0].row.span,  # type: ignore[union-attr]
-                    f"commencez la première tranche à {_zero(unit_kind)} ou écrivez « moins de … »")
-    for previous, current in zip(intervals, intervals[1:], strict=False):
+        lower = intervals[0].row.lower
+        assert lower is not None
+        below = f"jusqu'à {_show(lower.value)} inclus" if not intervals[0].low_in else f"sous {_show(lower.value)}"
+        yield error("T012", f"les tranches de « {name} » ne couvrent pas les valeurs {below}",
+                    _bounds_span(intervals[0].row),
+                    f"commencez la première tranche à {_show_at(low_domain, lower.value)} "
+                    "ou écrivez « moins de … »")
+    for previous, current in itertools.pairwise(intervals):
         _, previous_last = _first_last(previous, step)
         current_first, _ = _first_last(current, step)
         if previous.high is None:
-            yield _overlap(name, previous, current)
+            yield _overlap(name, previous, current, current_first)
             continue
         if step is not None:
             if current_first is not None and current_first <= previous_last:
-                yield _overlap(name, previous, current)
+                yield _overlap(name, previous, current, current_first)
             elif current_first is not None and current_first > previous_last + step:
-                yield _gap(name, previous, current, granularity_hint)
+                hint = _centime_hint(selector, previous)
+                if step == 1 and current.row.lower is not None:
+                    hint = (f"« {selector} » se compte {_units(current.row.lower.value)} entiers : la tranche suivante "
+                            f"doit commencer à {_show_at(previous_last + step, current.row.lower.value)}")
+                yield _gap(name, previous, current, hint)
         else:
             if current.low < previous.high or (current.low == previous.high and current.low_in and previous.high_in):
-                yield _overlap(name, previous, current)
-            elif current.low > previous.high or (current.low == previous.high and not (current.low_in or previous.high_in)):
-                yield _gap(name, previous, current, granularity_hint)
+                yield _overlap(name, previous, current, current.low)
+            elif current.low > previous.high or (
+                    current.low == previous.high and not (current.low_in or previous.high_in)):
+                yield _gap(name, previous, current, _continuous_hint(selector, previous, current))
     last = intervals[-1]
     if last.high is not None and (high_domain is None or last.high < high_domain):
-        yield error("T012", f"les tranches de « {name} » ne couvrent pas les valeurs au-delà de "
-                    f"{_show(last.row.upper.value)}", last.row.span,  # type: ignore[union-attr]
-                    f"terminez la grille par « au-delà de {_show(last.row.upper.value)} » ou « à partir de … »")  # type: ignore[union-attr]
+        upper = last.row.upper
+        assert upper is not None
+        beyond = (f"au-delà de {_show(upper.value)}" if last.high_in else f"à partir de {_show(upper.value)}")
+        yield error("T012", f"les tranches de « {name} » ne couvrent pas les valeurs {beyond}",
+                    _bounds_span(last.row), f"terminez la grille par une tranche « {beyond} : … »")
 
 
 def _gap(name: str, previous: Interval, current: Interval, hint: str | None) -> Diagnostic:
     upper = previous.row.upper
     lower = current.row.lower
     assert upper is not None and lower is not None
+    if previous.high == current.low:
+        return error("T012", f"les tranches de « {name} » laissent un trou : {_show(upper.value)} n'est ni dans "
+                     f"« {_bound_text(previous.row)} » ni dans « {_bound_text(current.row)} »",
+                     _bounds_span(current.row), hint)
     left = f"{_show(upper.value)} {'inclus' if previous.high_in else 'exclu'}"
     right = f"{_show(lower.value)}{'' if current.low_in else ' exclu'}"
     return error("T012", f"les tranches de « {name} » laissent un trou entre {left} et {right}",
@@ -145,41 +163,69 @@ def _bounds_span(row: n.GridRow) -> Span:
     return row.span.to(last.span) if last is not None else row.span
 
 
-def _overlap(name: str, previous: Interval, current: Interval) -> Diagnostic:
-    return error("T013", f"les tranches de « {name} » se chevauchent : « {_bound_text(previous.row)} » et "
+def _overlap(name: str, previous: Interval, current: Interval, common: Any) -> Diagnostic:
+    bound = current.row.lower or current.row.upper
+    both = (f"{_show_at(common, bound.value)} est à la fois dans" if common is not None and bound is not None
+            else "une même valeur tombe dans")
+    return error("T013", f"les tranches de « {name} » se chevauchent : {both} « {_bound_text(previous.row)} » et "
                  f"« {_bound_text(current.row)} »", _bounds_span(current.row),
-                 "une valeur ne doit tomber que dans une tranche : précisez « inclus » / « exclu »")
+                 "une valeur ne doit tomber que dans une tranche : à la borne commune, écrivez « inclus » "
+                 "d'un côté et « exclu » de l'autre")
 
 
-def _monotony(name: str, intervals: list[Interval]) -> Iterator[Diagnostic]:
+def _monotony(name: str, intervals: list[Interval], grid_selector: str | None) -> Iterator[Diagnostic]:
     values = [i.row.value for i in intervals]
     if not all(isinstance(v, n.Number) for v in values) or len(values) < 3:
         return
     amounts = [literal_value(v) for v in values]  # type: ignore[arg-type]
-    steps = [b - a for a, b in zip(amounts, amounts[1:], strict=False)]
+    steps = [b - a for a, b in itertools.pairwise(amounts)]
     rising = any(s > 0 for s in steps)
     falling = any(s < 0 for s in steps)
     if rising and falling:
-        turn = next(i for i in range(1, len(steps)) if (steps[i] < 0 < max(steps[:i])) or (steps[i] > 0 > min(steps[:i])))
-        row = intervals[turn + 1].row
-        yield warning("T015", f"la grille « {name} » n'est pas monotone : la valeur monte puis descend "
-                      f"(ou l'inverse) à la tranche « {_bound_text(row)} »", row.span,
-                      "vérifiez le montant de cette tranche : une famille au quotient plus élevé paierait moins")
+        turn = next(i for i in range(1, len(steps))
+                    if (steps[i] < 0 < max(steps[:i])) or (steps[i] > 0 > min(steps[:i])))
+        before, row = intervals[turn].row, intervals[turn + 1].row
+        goes_down = steps[turn] < 0
+        change = "monte puis redescend" if goes_down else "descend puis remonte"
+        selector = grid_selector or "la donnée"
+        yield warning("T015", f"la grille « {name} » {change} : {_show(before.value)} pour « {_bound_text(before)} », "  # type: ignore[arg-type]
+                      f"puis {_show(row.value)} pour « {_bound_text(row)} »", row.span,  # type: ignore[arg-type]
+                      f"vérifiez cette valeur : une valeur plus élevée de {selector} donnerait un résultat plus "
+                      f"{'bas' if goes_down else 'haut'} ; si c'est voulu, ignorez cet avertissement")
 
 
-def _granularity_hint(selector: str | None, step: Decimal | None) -> str | None:
-    if selector is None:
-        return "la valeur est calculée : toute valeur décimale doit trouver sa tranche"
-    if step == Decimal(1):
-        return f"« {selector} » est un nombre entier : faites commencer la tranche suivante juste après la précédente"
-    if step == Decimal("0.01"):
-        return (f"« {selector} » est au centime : une valeur comme 485,50 n'a pas de tarif ; écrivez « de 485 € exclu "
-                "à … » ou « plus de 485 € », ou déclarez la donnée « montant entier » si sa source est en euros entiers")
-    return f"« {selector} » peut prendre toute valeur décimale : reprenez la borne précédente en « exclu »"
+def _continuous_hint(selector: str | None, previous: Interval, current: Interval) -> str:
+    """Where the next tranche should start when the datum takes any decimal value."""
+    upper = previous.row.upper
+    assert upper is not None
+    who = f"« {selector} » peut prendre toute valeur décimale" if selector else "la valeur est calculée"
+    if current.low == previous.high:
+        return (f"{who} : {_show(upper.value)} n'a pas de tranche ; écrivez « {_show(upper.value)} inclus » "
+                "dans l'une des deux tranches")
+    start = f"{_show(upper.value)} exclu" if previous.high_in else _show(upper.value)
+    return f"{who} : faites commencer la tranche suivante à {start}"
 
 
-def _zero(_: Any) -> str:
-    return "0"
+def _centime_hint(selector: str | None, previous: Interval) -> str | None:
+    """A datum counted in cents falls between `… à 485 € inclus` and `de 486 € …`: say which value has no tarif."""
+    upper = previous.row.upper
+    if upper is None or previous.high is None:
+        return None
+    between = _show_at(previous.high + Decimal("0.5"), upper.value)
+    bound = _show(upper.value)
+    return (f"« {selector} » est au centime : une valeur comme {between.removesuffix(' €')} n'a pas de tarif ; "
+            f"écrivez « de {bound} exclu à … » ou « plus de {bound} », ou déclarez la donnée « montant entier » "
+            "si sa source est en euros entiers")
+
+
+def _units(like: n.Number) -> str:
+    return {n.Unit.EURO: "en euros", n.Unit.PERCENT: "en points de pourcentage"}.get(like.unit, "en nombres")
+
+
+def _show_at(value: Any, like: n.Number) -> str:
+    """A computed value of a grid's selector, written with the unit of the grid's bounds."""
+    written = value * 100 if like.unit is n.Unit.PERCENT else value
+    return _show(n.Number(written, like.unit))
 
 
 def _show(number: n.Number) -> str:

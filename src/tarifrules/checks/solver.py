@@ -18,7 +18,7 @@ from .. import nodes as n
 from ..diagnostics import TarifError
 from ..evaluate import Compiler, Env, literal_value
 from ..symbols import definition_references, references
-from ..values import format_money, format_rate, format_decimal
+from ..values import format_decimal, format_money, format_rate
 from .context import Context
 
 MAX_HOUSEHOLDS = 20_000
@@ -132,6 +132,8 @@ def describe(context: Context, household: dict[str, Any]) -> str:
         kind = context.symbols.data[name].type.kind
         if isinstance(value, bool):
             text = "oui" if value else "non"
+        elif kind is n.Kind.MONTANT and context.symbols.data[name].type.granularity is n.Granularity.ENTIER:
+            text = f"{format_decimal(value)} €"  # a datum in whole euros reads as written: 700 €
         elif kind is n.Kind.MONTANT:
             text = format_money(value)
         elif kind is n.Kind.TAUX:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from .. import nodes as n
 from ..diagnostics import Diagnostic, error
 from ..symbols import Symbols
+from ..values import format_decimal
 
 K = n.Kind
 NUMERIC = {K.MONTANT, K.NOMBRE, K.DECIMAL, K.TAUX}
@@ -110,15 +111,15 @@ class _Inference:
         return found
 
     def definition(self, definition: n.Definition) -> n.Kind | None:
-        kinds = [self.body(definition.body)]
+        kinds = [self.body(definition.body, definition.name)]
         values: list[n.Expr] = []
         for unless in definition.unless:
             self.condition(unless.condition)
             kinds.append(self.expr(unless.value))
             values.append(unless.value)
-        return self.common(kinds, [definition.body, *values], definition.name)
+        return self.common(kinds, [definition.body, *values], f"les valeurs possibles de « {definition.name} »")
 
-    def common(self, kinds: list[n.Kind | None], nodes_: list[object], name: str) -> n.Kind | None:
+    def common(self, kinds: list[n.Kind | None], nodes_: list[object], subject: str) -> n.Kind | None:
         found: n.Kind | None = None
         for kind, node in zip(kinds, nodes_, strict=False):
             if kind is None:
@@ -126,7 +127,7 @@ class _Inference:
             if found is None:
                 found = kind
             elif not same_family(found, kind):
-                self.report("T020", f"les valeurs possibles de « {name} » ne sont pas du même type : "
+                self.report("T020", f"{subject} ne sont pas du même type : "
                             f"{KIND_WORDS[found]} d'un côté, {KIND_WORDS[kind]} ici", node,
                             "vérifiez les unités (€, %) des valeurs")
                 return None
@@ -134,19 +135,20 @@ class _Inference:
                 found = unify(found, kind)
         return found
 
-    def body(self, body: n.Body) -> n.Kind | None:
+    def body(self, body: n.Body, name: str) -> n.Kind | None:
         match body:
             case n.Grid():
-                return self.grid(body)
+                return self.grid(body, name)
             case n.Cases(cases=cases):
                 for case in cases:
                     if case.condition is not None:
                         self.condition(case.condition)
-                return self.common([self.expr(c.value) for c in cases], [c.value for c in cases], "ce cas")
+                return self.common([self.expr(c.value) for c in cases], [c.value for c in cases],
+                                   f"les valeurs possibles de « {name} »")
             case _:
                 return self.expr(body)
 
-    def grid(self, grid: n.Grid) -> n.Kind | None:
+    def grid(self, grid: n.Grid, name: str) -> n.Kind | None:
         selector = self.expr(grid.selector)
         if selector is not None and selector not in NUMERIC | {K.DATE}:
             self.report("T020", f"une grille se lit selon un nombre, un montant, un taux ou une date, "
@@ -161,12 +163,13 @@ class _Inference:
                     kind = literal_kind(bound.value)
                     if not same_family(kind, selector):
                         self.report("T017", f"cette borne est {KIND_WORDS[kind]} mais la grille se lit selon "
-                                    f"{KIND_WORDS[selector]}", bound.value, _unit_hint(selector))
+                                    f"{KIND_WORDS[selector]}", bound.value, unit_hint(selector))
         defaults = [row for row in grid.rows if row.form is n.BoundForm.DEFAULT]
         for extra in defaults[1:]:
             self.report("T018", "la grille a plusieurs lignes « à défaut »", extra,
                         "gardez une seule ligne « à défaut »")
-        return self.common([self.expr(r.value) for r in grid.rows], [r.value for r in grid.rows], "la grille")
+        return self.common([self.expr(r.value) for r in grid.rows], [r.value for r in grid.rows],
+                           f"les valeurs possibles de « {name} »")
 
     # ------------------------------------------------------------- expressions
     def condition(self, expr: n.Expr) -> None:
@@ -175,7 +178,7 @@ class _Inference:
             self.report("T022", f"une condition doit être vraie ou fausse, or ceci est {KIND_WORDS[kind]}", expr,
                         "comparez la valeur : par exemple « quotient_familial < 700 € »")
 
-    def expr(self, node: n.Expr) -> n.Kind | None:  # noqa: C901 - one case per node class
+    def expr(self, node: n.Expr) -> n.Kind | None:
         match node:
             case n.Number():
                 return literal_kind(node)
@@ -200,12 +203,14 @@ class _Inference:
                     return K.BOOLEEN
                 if a is K.ENUM or b is K.ENUM:
                     self.report("T021", "une valeur à choisir dans une liste se teste avec « est »", node,
-                                "écrivez par exemple « échelon est 2 ou 3 »")
+                                _is_hint(left, right))
                 elif not same_family(a, b):
                     self.report("T021", f"on ne peut pas comparer {KIND_WORDS[a]} et {KIND_WORDS[b]}", node,
-                                _unit_hint(a))
+                                unit_hint(a))
                 elif op not in "=≠" and a is K.BOOLEEN:
-                    self.report("T021", "oui/non ne se compare qu'avec = ou ≠", node)
+                    self.report("T021", "oui/non ne se compare qu'avec = ou ≠", node,
+                                "une donnée oui/non est déjà une condition : « si demandeur_emploi » ou "
+                                "« si non demandeur_emploi »")
                 return K.BOOLEEN
             case n.IsOneOf(subject=subject, choices=choices):
                 self.one_of(node, subject, choices)
@@ -221,30 +226,33 @@ class _Inference:
                 self.condition(operand)
                 return K.BOOLEEN
             case n.Default(expr=expr, fallback=fallback):
-                return self.common([self.expr(expr), self.expr(fallback)], [expr, fallback], "« à défaut »")
-            case n.Extremum(args=args):
-                return self.numeric_common(list(args), node)
-            case n.Limit(expr=expr, limit=limit):
-                return self.numeric_common([expr, limit], node)
+                return self.common([self.expr(expr), self.expr(fallback)], [expr, fallback],
+                                   "les deux côtés de « à défaut »")
+            case n.Extremum(kind=kind, args=args):
+                return self.numeric_common(list(args), f"« le {kind} de »")
+            case n.Limit(kind=kind, expr=expr, limit=limit):
+                return self.numeric_common([expr, limit], "« au minimum »" if kind == "minimum" else "« au plus »")
             case n.Round(expr=expr, step_literal=literal):
                 kind = self.expr(expr)
                 if kind is not None and kind not in NUMERIC:
-                    self.report("T025", f"on ne peut pas arrondir {KIND_WORDS[kind]}", node)
+                    self.report("T025", f"on ne peut pas arrondir {KIND_WORDS[kind]}", node,
+                                "seuls les montants, les taux et les nombres s'arrondissent")
                     return None
                 if kind is not None and literal is not None and not same_family(literal_kind(literal), kind):
                     self.report("T025", f"le pas d'arrondi est {KIND_WORDS[literal_kind(literal)]} mais la valeur "
-                                f"arrondie est {KIND_WORDS[kind]}", literal, _unit_hint(kind))
+                                f"arrondie est {KIND_WORDS[kind]}", literal, _step_hint(kind))
                 return kind
         return None  # pragma: no cover
 
-    def numeric_common(self, args: list[n.Expr], node: n.Expr) -> n.Kind | None:
+    def numeric_common(self, args: list[n.Expr], words: str) -> n.Kind | None:
         kinds = [self.expr(a) for a in args]
         for kind, arg in zip(kinds, args, strict=True):
             if kind is not None and kind not in NUMERIC:
-                self.report("T020", f"le minimum ou le maximum se calcule sur des nombres, pas sur {KIND_WORDS[kind]}",
-                            arg)
+                self.report("T020", f"{words} compare des montants, des taux ou des nombres, pas {KIND_WORDS[kind]}",
+                            arg, "pour tenir compte d'une donnée oui/non ou d'une liste, écrivez une condition : "
+                            "« sauf si … : … » ou « si … : … / sinon : … »")
                 return None
-        return self.common(kinds, list(args), "ce minimum/maximum")
+        return self.common(kinds, list(args), f"les valeurs comparées par {words}")
 
     def one_of(self, node: n.IsOneOf, subject: n.Expr, choices: tuple[str, ...]) -> None:
         kind = self.expr(subject)
@@ -257,13 +265,14 @@ class _Inference:
         elif kind is K.NOMBRE:
             for choice in choices:
                 if not choice.isdigit():
-                    self.report("T024", f"« {choice} » n'est pas un nombre entier", node)
+                    self.report("T024", f"« {choice} » n'est pas un nombre entier", node,
+                                "écrivez les nombres en chiffres : « est 1 ou 2 »")
         elif kind is not None:
             self.report("T021", f"« est … ou … » teste une valeur dans une liste ; ceci est {KIND_WORDS[kind]}",
-                        node, "pour un montant, comparez : « x < 700 € »")
+                        node, "comparez avec <, ≤, >, ≥, = ou ≠ : par exemple « quotient_familial < 700 € »")
 
 
-def _unit_hint(kind: n.Kind) -> str | None:
+def unit_hint(kind: n.Kind) -> str | None:
     return {
         K.MONTANT: "un montant s'écrit avec « € », par exemple 400 €",
         K.TAUX: "un taux s'écrit avec « % », par exemple 50 %",
@@ -271,6 +280,21 @@ def _unit_hint(kind: n.Kind) -> str | None:
         K.DECIMAL: "un nombre s'écrit sans unité, par exemple 2,5",
         K.DATE: "une date s'écrit JJ/MM/AAAA",
     }.get(kind)
+
+
+def _step_hint(kind: n.Kind) -> str | None:
+    return {
+        K.MONTANT: "un montant s'arrondit à un multiple en euros : « arrondi au multiple de 0,05 € le plus proche »",
+        K.TAUX: "un taux s'arrondit à un multiple en % : « arrondi au multiple de 0,5 % le plus proche »",
+    }.get(kind, "le pas d'arrondi d'un nombre s'écrit sans unité : « arrondi au multiple de 5 le plus proche »")
+
+
+def _is_hint(left: n.Expr, right: n.Expr) -> str:
+    subject, value = (left, right) if isinstance(left, n.Ref) else (right, left)
+    if isinstance(subject, n.Ref) and isinstance(value, n.Number) and value.unit is n.Unit.NONE:
+        return (f"écrivez « {subject.name} est {format_decimal(value.value)} » "
+                "(ou « est 2 ou 3 » pour plusieurs valeurs)")
+    return "écrivez par exemple « echelon est 2 ou 3 »"
 
 
 def _arith_hint(op: str, a: n.Kind, b: n.Kind) -> str | None:
@@ -292,7 +316,9 @@ def infer_types(program: n.Program, symbols: Symbols) -> tuple[dict[str, n.Kind 
         declared = output.type.kind
         if kind is not None and not same_family(kind, declared) and output.name in symbols.pieces:
             definition = symbols.pieces[output.name][0].definition
-            hint = _unit_hint(declared)
+            unit = unit_hint(declared)
+            hint = (f"si c'est bien {KIND_WORDS[kind]}, déclarez-le ainsi dans « résultats » ; sinon, corrigez "
+                    "les valeurs" + (f" ({unit})" if unit else ""))
             inference.problems.append(error(
                 "T023", f"« {output.name} » est déclaré comme {KIND_WORDS[declared]} mais ses règles donnent "
                 f"{KIND_WORDS[kind]}", definition.name_span, hint))

@@ -1,0 +1,216 @@
+"""Every diagnostic code has a golden file: the exact French message, with the caret.
+
+The corpus lives in `tests/golden/diagnostics/`: for each case `<CODE>-<nom>`,
+
+* `<CODE>-<nom>.tarif`: a small rule file with the mistake a policy writer could make;
+* `<CODE>-<nom>.situation.json` (situation codes D0xx, evaluation codes E0xx): the
+  household given to `RuleSet.evaluate`; the optional key `"__date__"` is the date of
+  evaluation;
+* `<CODE>-<nom>.txt`: what `render_diagnostics` prints, file name relative to the repository.
+
+File reading codes (F0xx) need inputs that cannot be committed as ordinary files
+(missing file, directory, bytes that are not UTF-8, 5 Mo of text): the test writes them
+under `tmp_path` and reads them under their corpus name. A rule file without a
+situation is checked (`tarifrules.check`); for example failures (X0xx) and evaluation
+errors met by an example (E0xx) its worked examples are run.
+
+`UPDATE_GOLDEN=1 python -m pytest tests/test_diagnostics_golden.py` rewrites the `.txt` files.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import tarifrules
+from tarifrules import source
+from tarifrules.diagnostics import Diagnostic, TarifError
+from tarifrules.examples import run_examples
+from tarifrules.render import render_diagnostics
+
+from .helpers import GOLDEN, ROOT, assert_golden
+
+CORPUS = GOLDEN / "diagnostics"
+SOURCE = ROOT / "src" / "tarifrules"
+
+Result = tuple[list[Diagnostic], dict[str, str]]
+
+
+def _relative(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
+
+
+# ----------------------------------------------------------------- generated inputs (F0xx, S900)
+
+VALID = """délibération "Tarifs de la restauration scolaire"
+  collectivité : "Commune d'Exempleville"
+  applicable à partir du 01/09/2025
+
+données
+  quotient_familial : montant entier, quotient familial CAF
+
+résultats
+  tarif_repas : montant, prix d'un repas
+
+article 1 "Tarif unique"
+  tarif_repas : 3,20 €
+"""
+
+
+def _read(path: Path, name: str) -> Result:
+    try:
+        source.read_source(path, name)
+    except TarifError as exc:
+        return list(exc.diagnostics), exc.sources
+    raise AssertionError(f"{name} : aucun diagnostic")  # pragma: no cover
+
+
+def _missing_file(tmp: Path, name: str) -> Result:
+    return _read(tmp / "cantine-2025.tarif", name)
+
+
+def _directory(tmp: Path, name: str) -> Result:
+    (tmp / "cantine").mkdir()
+    return _read(tmp / "cantine", name)
+
+
+def _latin1(tmp: Path, name: str) -> Result:
+    path = tmp / "cantine.tarif"
+    path.write_bytes(VALID.encode("cp1252"))  # saved by a Windows editor (« ANSI »)
+    return _read(path, name)
+
+
+def _binary(tmp: Path, name: str) -> Result:
+    path = tmp / "cantine.tarif"
+    path.write_bytes(VALID.encode("utf-8").replace(b"\n\ndonn", b"\n\x00\x00\x00\ndonn"))
+    return _read(path, name)
+
+
+def _empty(tmp: Path, name: str) -> Result:
+    path = tmp / "cantine.tarif"
+    path.write_text("\n   \n", encoding="utf-8")
+    return _read(path, name)
+
+
+def _too_big(tmp: Path, name: str) -> Result:
+    path = tmp / "cantine.tarif"
+    with path.open("w", encoding="utf-8") as out:
+        out.write(VALID)
+        line = "# " + "x" * 97 + "\n"
+        out.write(line * ((source.MAX_BYTES + 100_000) // len(line)))  # a log pasted by mistake
+    return _read(path, name)
+
+
+def _builder_bug(tmp: Path, name: str, monkeypatch: pytest.MonkeyPatch) -> Result:
+    from tarifrules.build import AstBuilder
+
+    def broken(self: AstBuilder, children: list[Any]) -> Any:
+        raise KeyError("arrondi")
+
+    monkeypatch.setattr(AstBuilder, "definition", broken)
+    diagnostics = tarifrules.check(VALID, file=name)
+    return diagnostics, {name: VALID}
+
+
+GENERATED: dict[str, Callable[..., Result]] = {
+    "F001-introuvable": _missing_file,
+    "F001-dossier": _directory,
+    "F002-latin1": _latin1,
+    "F002-binaire": _binary,
+    "F003-vide": _empty,
+    "F004-trop-gros": _too_big,
+    "S900-erreur-interne": _builder_bug,
+}
+
+
+# ----------------------------------------------------------------- the corpus
+
+
+def _cases() -> list[str]:
+    written = {p.name.removesuffix(".tarif") for p in CORPUS.glob("*.tarif")}
+    return sorted(written | set(GENERATED))
+
+
+CASES = _cases()
+
+
+def code_of(case: str) -> str:
+    return case.split("-", 1)[0]
+
+
+def _diagnose(case: str, tmp: Path, monkeypatch: pytest.MonkeyPatch) -> Result:
+    name = f"{_relative(CORPUS)}/{case}.tarif"
+    if case in GENERATED:
+        generate = GENERATED[case]
+        if generate is _builder_bug:
+            return generate(tmp, name, monkeypatch)
+        return generate(tmp, name)
+    path = CORPUS / f"{case}.tarif"
+    text = path.read_text(encoding="utf-8")
+    sources = {name: text}
+    situation_path = CORPUS / f"{case}.situation.json"
+    if situation_path.exists():
+        situation = json.loads(situation_path.read_text(encoding="utf-8"), parse_float=Decimal)
+        ruleset = tarifrules.load(path, file=name)
+        date = situation.pop("__date__", ruleset.valid_from)  # never « today »: the output must not change
+        try:
+            ruleset.evaluate(situation, date=date)
+        except TarifError as exc:
+            return list(exc.diagnostics), sources
+        raise AssertionError(f"{case} : l'évaluation n'a signalé aucune erreur")  # pragma: no cover
+    if code_of(case)[0] in "XE":
+        ruleset = tarifrules.load(path, file=name)
+        return [d for result in run_examples(ruleset) for d in result.failures], sources
+    return tarifrules.check(path, file=name), sources
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_diagnostic_golden(case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    diagnostics, sources = _diagnose(case, tmp_path, monkeypatch)
+    code = code_of(case)
+    assert code in {d.code for d in diagnostics}, f"{case} : {code} attendu, obtenu {[d.code for d in diagnostics]}"
+    assert_golden(CORPUS / f"{case}.txt", render_diagnostics(diagnostics, sources) + "\n")
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_diagnostics_are_complete(case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A French message and a hint for every diagnostic; a position in the file for syntax and checks."""
+    diagnostics, _ = _diagnose(case, tmp_path, monkeypatch)
+    for diagnostic in diagnostics:
+        where = f"{case} / {diagnostic.code}"
+        message = diagnostic.message
+        assert message.strip() and message == message.strip(), where
+        assert message[0].islower() or message[0] in "«", f"{where} : le message commence par une minuscule"
+        assert not re.search(r"\b(Unexpected|Expected|Error|Traceback|None|Token|expected)\b", message), where
+        assert diagnostic.hint and diagnostic.hint.strip(), f"{where} : pas d'aide"
+        if diagnostic.code[0] in "STX":
+            span = diagnostic.span
+            assert span.file.endswith(f"{case}.tarif"), where
+            assert span.line >= 1 and span.column >= 1, f"{where} : pas de position"
+            assert (span.end_line, span.end_column) > (span.line, span.column), f"{where} : pas d'étendue"
+
+
+def _codes_in_source() -> set[str]:
+    pattern = re.compile(r'"([A-Z][0-9]{3})"')
+    return {code for path in SOURCE.rglob("*.py") for code in pattern.findall(path.read_text(encoding="utf-8"))}
+
+
+def test_every_code_has_a_golden_file() -> None:
+    in_source = _codes_in_source()
+    covered = {code_of(case) for case in CASES}
+    assert in_source - covered == set(), "codes sans fichier de référence dans tests/golden/diagnostics/"
+    assert covered - in_source == set(), "fichiers de référence pour des codes qui n'existent plus"
+
+
+def test_corpus_files_belong_to_a_case() -> None:
+    """No orphan: every `.txt` and `.situation.json` goes with a case."""
+    for path in CORPUS.iterdir():
+        case = path.name.removesuffix(".txt").removesuffix(".situation.json").removesuffix(".tarif")
+        assert case in CASES, f"fichier orphelin : {path.name}"
+        assert re.fullmatch(r"[A-Z][0-9]{3}-[a-z0-9-]+", case), f"nom de cas mal formé : {path.name}"
