@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 
@@ -111,7 +112,8 @@ def parse(text: str, file: str = "<texte>") -> n.Program:
         raise TarifError(builder.problems, {file: text})
     from dataclasses import replace
 
-    return replace(program, comments=tuple(scan_comments(text)))
+    strings = tree.scan_values(lambda value: isinstance(value, Token) and value.type == "STRING")
+    return replace(program, comments=tuple(scan_comments(text, strings)))
 
 
 def _tree_span(tree: object, file: str) -> Span:
@@ -122,18 +124,16 @@ def _tree_span(tree: object, file: str) -> Span:
     return Span(file, meta.line, meta.column, meta.line, meta.column + 1)
 
 
-def scan_comments(text: str) -> list[n.Comment]:
-    """Every `#` comment with its line; quotes are skipped (strings never span lines)."""
+def scan_comments(text: str, strings: Iterable[Token]) -> list[n.Comment]:
+    """Every `#` comment with its line: the first `#` of a line outside the quoted `strings` the
+    lexer found (a quote is not always a string: a description may read `le « QF`)."""
+    quoted: dict[int, list[tuple[int, int]]] = {}
+    for token in strings:
+        quoted.setdefault(token.line or 0, []).append((token.column or 0, token.end_column or 0))
     comments = []
     for number, line in enumerate(text.split("\n"), start=1):
-        closing = None
         for index, char in enumerate(line):
-            if closing:
-                if char == closing:
-                    closing = None
-            elif char in "\"«":
-                closing = "\"" if char == "\"" else "»"
-            elif char == "#":
+            if char == "#" and not any(start <= index + 1 < end for start, end in quoted.get(number, ())):
                 comments.append(n.Comment(line[index:].rstrip(), number, bool(line[:index].strip())))
                 break
     return comments
