@@ -32,7 +32,7 @@ from typing import Any
 from . import nodes as n
 from .diagnostics import TarifError, error
 from .symbols import Symbols, ordered_pieces
-from .values import HUNDRED, UNKNOWN, format_decimal, format_money, format_rate
+from .values import HUNDRED, UNKNOWN, WIDE, format_decimal, format_money, format_rate
 
 EXACT = Context(prec=60, traps=[InvalidOperation, DivisionByZero, Overflow])
 
@@ -115,6 +115,12 @@ def _show_selector(value: Any, grid: n.Grid) -> str:
 
 def _runtime_error(code: str, message: str, node: Any, hint: str | None = None) -> TarifError:
     return TarifError([error(code, message, node.span, hint)])
+
+
+def _too_large(node: Any) -> TarifError:
+    return _runtime_error("E005", "le calcul donne un nombre trop grand pour être calculé", node,
+                          "vérifiez les montants et les données : un nombre aussi grand est sans doute une "
+                          "erreur de saisie")
 
 
 class Compiler:
@@ -302,7 +308,10 @@ class Compiler:
                     return UNKNOWN
                 if b == 0:
                     raise _runtime_error("E002", f"division par zéro : {divisor} vaut 0", node, hint)
-                return EXACT.divide(a, b)
+                try:
+                    return EXACT.divide(a, b)
+                except Overflow:
+                    raise _too_large(node) from None
 
             return divide
         operation = {"+": EXACT.add, "−": EXACT.subtract, "×": EXACT.multiply}[node.op]
@@ -311,24 +320,30 @@ class Compiler:
             a, b = left(env), right(env)
             if a is UNKNOWN or b is UNKNOWN:
                 return UNKNOWN
-            return operation(a, b)
+            try:
+                return operation(a, b)
+            except Overflow:
+                raise _too_large(node) from None
 
         return arith
 
     def _round(self, node: n.Round) -> Fn:
         inner = self.expr(node.expr)
         rounding = _ROUNDING[node.direction]
-        step = node.step.normalize()
+        step = node.step.normalize(WIDE)
         power_of_ten = step.as_tuple().digits == (1,)
 
         def round_value(env: Env) -> Any:
             v = inner(env)
             if v is UNKNOWN:
                 return UNKNOWN
-            if power_of_ten:
-                return v.quantize(step, rounding=rounding, context=EXACT)
-            units = EXACT.divide(v, step).to_integral_value(rounding=rounding, context=EXACT)
-            return EXACT.multiply(units, step)
+            if power_of_ten:  # exact whatever the size of v (EXACT would refuse more than 60 digits)
+                return v.quantize(step, rounding=rounding, context=WIDE)
+            try:
+                units = EXACT.divide(v, step).to_integral_value(rounding=rounding, context=EXACT)
+                return EXACT.multiply(units, step)
+            except Overflow:
+                raise _too_large(node) from None
 
         return round_value
 

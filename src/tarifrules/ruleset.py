@@ -23,7 +23,7 @@ from .parser import parse
 from .situation import SituationReader
 from .source import read_source
 from .symbols import Symbols, collect
-from .values import HUNDRED, UNKNOWN, format_decimal, money_value, parse_date
+from .values import UNKNOWN, format_decimal, money_value, parse_date, percent
 
 if TYPE_CHECKING:
     from .explain import Explanation
@@ -72,9 +72,9 @@ def _output_factory(name: str, kind: n.Kind) -> Any:
         if kind is n.Kind.MONTANT:
             return Output(name, "value", money_value(value), unit)
         if kind is n.Kind.TAUX:
-            return Output(name, "value", (value * HUNDRED).normalize(), unit)
-        if kind is n.Kind.NOMBRE and isinstance(value, Decimal):
-            return Output(name, "value", int(value), unit)
+            return Output(name, "value", percent(value), unit)
+        if kind is n.Kind.NOMBRE and isinstance(value, Decimal) and value == value.to_integral_value():
+            return Output(name, "value", int(value), unit)  # 3 / 2 stays 1.5: never truncated
         return Output(name, "value", value, unit)
 
     return make
@@ -127,14 +127,16 @@ class RuleSet:
     def _check_date(self, date: datetime.date | str | None) -> datetime.date:
         if date is None:
             day = datetime.date.today()
-        elif isinstance(date, str):
-            parsed = parse_date(date)
+        elif isinstance(date, datetime.datetime):
+            day = date.date()  # a moment: its day (a datetime does not compare with a date)
+        elif isinstance(date, datetime.date):
+            day = date
+        else:
+            parsed = parse_date(date) if isinstance(date, str) else None
             if parsed is None:
                 raise TarifError([error("E004", f"« {date} » n'est pas une date valide",
                                         hint="écrivez la date au format JJ/MM/AAAA")])
             day = parsed
-        else:
-            day = date
         if day < self.valid_from or (self.valid_until is not None and day > self.valid_until):
             period = f"à partir du {self.valid_from:%d/%m/%Y}" if self.valid_until is None else (
                 f"du {self.valid_from:%d/%m/%Y} au {self.valid_until:%d/%m/%Y}")

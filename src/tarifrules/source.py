@@ -52,6 +52,9 @@ def read_bytes(path: Path, name: str) -> bytes:
         raise TarifError([error("F001", f"fichier illisible ({exc.strerror or 'erreur système'})", where,
                                 "vérifiez que le fichier est accessible (disque, partage réseau), "
                                 "puis réessayez")]) from None
+    except ValueError:  # a path the system cannot name (a NUL character in it)
+        raise TarifError([error("F001", "nom de fichier invalide (caractère nul)", where,
+                                "vérifiez le chemin et le nom du fichier")]) from None
 
 
 def decode(raw: bytes, name: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, InvalidOperation
 from typing import Final
 
 
@@ -31,6 +31,10 @@ UNKNOWN: Final = _Unknown()
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
+
+# Quantizing to a number's own places (or two) never rounds: it must not fail either,
+# whatever the number's size (the ambient context stops at 28 digits).
+WIDE = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
 
 _FRENCH_NUMBER = re.compile(r"^[+-]?(\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:[,.](\d+))?$")
 _FRENCH_DATE = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$")
@@ -69,11 +73,11 @@ def parse_date(text: str) -> datetime.date | None:
 
 def format_decimal(value: Decimal, *, min_places: int = 0) -> str:
     """French spelling of an exact decimal: `1234.5` → `1 234,5`; at least `min_places` places."""
-    normalized = value.normalize()
+    normalized = value.normalize(WIDE)
     places = max(min_places, -_exponent(normalized))
-    value = value.quantize(Decimal(1).scaleb(-places)) if places else value.quantize(Decimal(1))
+    value = value.quantize(Decimal(1).scaleb(-places), context=WIDE)
     sign = "-" if value < 0 else ""
-    whole, _, fraction = format(abs(value), "f").partition(".")
+    whole, _, fraction = format(value.copy_abs(), "f").partition(".")
     groups = []
     while len(whole) > 3:
         groups.insert(0, whole[-3:])
@@ -101,13 +105,18 @@ def format_money(value: Decimal) -> str:
 
 def format_rate(fraction: Decimal) -> str:
     """A taux held as a fraction: `Decimal('0.0045')` → `0,45 %`."""
-    return f"{format_decimal(fraction * HUNDRED)} %"
+    return f"{format_decimal(percent(fraction))} %"
 
 
 def money_value(value: Decimal) -> Decimal:
     """Canonical Decimal for an amount: exact cents shown with two places (1.0500 → 1.05)."""
-    quantized = value.quantize(CENT)
-    return quantized if quantized == value else value.normalize()
+    quantized = value.quantize(CENT, context=WIDE)
+    return quantized if quantized == value else value.normalize(WIDE)
+
+
+def percent(fraction: Decimal) -> Decimal:
+    """A taux held as a fraction, in percent, exactly: `Decimal('0.0045')` → `Decimal('0.45')`."""
+    return WIDE.multiply(fraction, HUNDRED).normalize(WIDE)
 
 
 def decimal_string(value: Decimal) -> str:

@@ -241,6 +241,9 @@ class _Inference:
                 if kind is not None and literal is not None and not same_family(literal_kind(literal), kind):
                     self.report("T025", f"le pas d'arrondi est {KIND_WORDS[literal_kind(literal)]} mais la valeur "
                                 f"arrondie est {KIND_WORDS[kind]}", literal, _step_hint(kind))
+                if literal is not None and literal.value == 0:
+                    self.report("T025", "le pas d'arrondi vaut zéro : il n'y a pas de multiple de 0", literal,
+                                "écrivez un pas plus grand que zéro, par exemple « au multiple de 0,05 € »")
                 return kind
         return None  # pragma: no cover
 
