@@ -39,6 +39,10 @@ NEEDS = {
     "publicodes": "node/node_modules/publicodes",
 }
 OURS = ("tarifrules", "tarifrules-explain")
+API = {  # peerbench report.py only describes its own engines
+    "tarifrules": "`.tarif` reference file, RuleSet.evaluate(situation dict) per household, `.outputs[name].value`",
+    "tarifrules-explain": "same, plus `.missing` and `.explain()` per household",
+}
 
 
 def default_engines() -> tuple[list[str], list[str]]:
@@ -49,10 +53,19 @@ def default_engines() -> tuple[list[str], list[str]]:
     return keep + list(OURS), missing
 
 
+def load_average() -> str:
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except (AttributeError, OSError):
+        return "?"
+
+
 def merge(peer_results: Path, command: str, notes: list[str]) -> None:
     text = peer_results.read_text(encoding="utf-8")
+    for name, api in API.items():
+        text = re.sub(rf"^(\| {re.escape(name)} \| [^|]+ \|) *\|$", rf"\1 {api} |", text, flags=re.M)
     text = text.split("## How the benchmark is built", 1)[0].rstrip()  # NOTES.md: linked, not copied
-    text = re.sub(r"^# Peer benchmark.*\n", "", text)
+    text = re.sub(r"^# Peer benchmark.*\n+", "", text)
     text = re.sub(r"^(#+) ", r"#\1 ", text, flags=re.M)  # one level down: a section of RESULTS.md
     text = text.replace("by `run_all.sh` (bench.py + report.py)", "by peerbench bench.py + report.py")
     head = [
@@ -104,7 +117,10 @@ def main(argv: list[str] | None = None) -> int:
                                                             (argv if argv is not None else sys.argv[1:]))
     print(f"PEERBENCH_ENGINES={env['PEERBENCH_ENGINES']} PEERBENCH_SIZES={a.sizes} "
           f"PEERBENCH_OUT_DIR={a.out_dir} PEERBENCH_EXTRA={EXTRA} python {PEERBENCH_DIR / 'bench.py'}", flush=True)
+    load_start = load_average()
     p = subprocess.run([sys.executable, str(PEERBENCH_DIR / "bench.py")], env=env)
+    notes.append(f"Load average (1 min) of the machine: {load_start} at start, {load_average()} at the end "
+                 f"({os.cpu_count()} logical CPUs).")
     if p.returncode != 0:
         return p.returncode
     if not a.no_merge:
