@@ -118,7 +118,23 @@ def _builder_bug(tmp: Path, name: str, monkeypatch: pytest.MonkeyPatch) -> Resul
     return diagnostics, {name: VALID}
 
 
+def _unchecked_grid(tmp: Path, name: str) -> Result:
+    """E003 guards the evaluator: a checked file covers every value, so bypass the checker."""
+    from tarifrules.parser import parse
+    from tarifrules.ruleset import RuleSet
+
+    text = VALID.replace("  tarif_repas : 3,20 €", "  tarif_repas : grille selon quotient_familial\n"
+                         "    de 0 € à 500 € exclu : 1,00 €\n    à partir de 800 € : 3,20 €")
+    rules = RuleSet(parse(text, name), (), text)
+    try:
+        rules.evaluate({"quotient_familial": 650})
+    except TarifError as exc:
+        return list(exc.diagnostics), {name: text}
+    raise AssertionError("E003 attendu")  # pragma: no cover
+
+
 GENERATED: dict[str, Callable[..., Result]] = {
+    "E003-fichier-non-verifie": _unchecked_grid,
     "F001-introuvable": _missing_file,
     "F001-dossier": _directory,
     "F002-latin1": _latin1,

@@ -8,6 +8,7 @@ quotient familial but does for a quotient computed to the cent.
 
 from __future__ import annotations
 
+import datetime
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -53,8 +54,8 @@ def _check_grid(context: Context, name: str, grid: n.Grid) -> Iterator[Diagnosti
                             f"écrivez « {_show(bound.value)} inclus » ou « {_show(bound.value)} exclu »")
         if ambiguous:
             continue
-        low = literal_value(row.lower.value) if row.lower else None
-        high = literal_value(row.upper.value) if row.upper else None
+        low = _position(row.lower.value) if row.lower else None
+        high = _position(row.upper.value) if row.upper else None
         interval = Interval(row, low, bool(row.lower and row.lower.included), high,
                             bool(row.upper and row.upper.included))
         if low is not None and high is not None and (low > high or (low == high and not (
@@ -71,13 +72,62 @@ def _check_grid(context: Context, name: str, grid: n.Grid) -> Iterator[Diagnosti
         return  # the trous and chevauchements would only repeat the error above
     selector = grid.selector.name if isinstance(grid.selector, n.Ref) else None
     step = context.step(selector) if selector in context.symbols.data else None
-    low_domain, high_domain = context.domain(selector) if selector else (Decimal(0), None)
-    if isinstance(literal_value(intervals[0].row.lower.value if intervals[0].row.lower else
-                                intervals[0].row.upper.value), (bool,)) or (
-            selector and context.kind(selector) is n.Kind.DATE):
-        return  # date grids: bounds are checked for order only
+    low_domain, high_domain = context.domain(selector) if selector else (_computed_low(context, grid.selector), None)
+    if _is_date(intervals[0]):
+        step, low_domain, high_domain = Decimal(1), None, None  # days; a date has no natural lower end
     yield from _coverage(name, selector, sorted(intervals, key=_order), step, low_domain, high_domain)
     yield from _monotony(name, sorted(intervals, key=_order), f"« {selector} »" if selector else None)
+
+
+def _position(value: n.Number | n.DateLiteral | n.Bool) -> Any:
+    """Where a bound sits on the selector's axis (a date counts in days)."""
+    if isinstance(value, n.DateLiteral):
+        return Decimal(value.value.toordinal())
+    return literal_value(value)
+
+
+def _is_date(interval: Interval) -> bool:
+    bound = interval.row.lower or interval.row.upper
+    return bound is not None and isinstance(bound.value, n.DateLiteral)
+
+
+def _computed_low(context: Context, selector: n.Expr) -> Decimal | None:
+    """0 when a computed selector provably never goes negative, else None (no lower end)."""
+    return Decimal(0) if _never_negative(context, selector) else None
+
+
+def _never_negative(context: Context, expr: n.Expr) -> bool:
+    match expr:
+        case n.Number(value=value):
+            return value >= 0
+        case n.Ref(name=name) if name in context.symbols.data:
+            low, _ = context.domain(name)
+            return low is not None and low >= 0
+        case n.Ref(name=name):
+            return all(_definition_never_negative(context, p.definition) for p in context.symbols.pieces.get(name, ()))
+        case n.Arith(op=op, left=left, right=right) if op != "−":
+            return _never_negative(context, left) and _never_negative(context, right)
+        case n.Extremum(args=args):
+            return all(_never_negative(context, a) for a in args)
+        case n.Limit(kind="minimum", limit=limit) if _never_negative(context, limit):
+            return True
+        case n.Limit(expr=inner) | n.Round(expr=inner):
+            return _never_negative(context, inner)
+        case n.Default(expr=inner, fallback=fallback):
+            return _never_negative(context, inner) and _never_negative(context, fallback)
+    return False
+
+
+def _definition_never_negative(context: Context, definition: n.Definition) -> bool:
+    body = definition.body
+    values: list[n.Expr] = [u.value for u in definition.unless]
+    if isinstance(body, n.Grid):
+        values += [row.value for row in body.rows]
+    elif isinstance(body, n.Cases):
+        values += [case.value for case in body.cases]
+    else:
+        values.append(body)
+    return all(_never_negative(context, v) for v in values)
 
 
 def _order(interval: Interval) -> tuple[bool, Any, bool]:
@@ -104,15 +154,16 @@ def _coverage(name: str, selector: str | None, intervals: list[Interval], step: 
               low_domain: Any, high_domain: Any) -> Iterator[Diagnostic]:
     first, _ = _first_last(intervals[0], step)
     starts_open = intervals[0].low is None
-    if not starts_open and low_domain is not None and (
-            first > low_domain or (step is None and first == low_domain and not intervals[0].low_in)):
+    if not starts_open and (low_domain is None or first > low_domain or (
+            step is None and first == low_domain and not intervals[0].low_in)):
         lower = intervals[0].row.lower
         assert lower is not None
         below = f"jusqu'à {_show(lower.value)} inclus" if not intervals[0].low_in else f"sous {_show(lower.value)}"
+        start = (f"commencez la première tranche à {_show_at(low_domain, lower.value)} ou écrivez « moins de … »"
+                 if low_domain is not None else
+                 "la valeur n'a pas de minimum connu : commencez la grille par « moins de … » ou « jusqu'à … »")
         yield error("T012", f"les tranches de « {name} » ne couvrent pas les valeurs {below}",
-                    _bounds_span(intervals[0].row),
-                    f"commencez la première tranche à {_show_at(low_domain, lower.value)} "
-                    "ou écrivez « moins de … »")
+                    _bounds_span(intervals[0].row), start)
     for previous, current in itertools.pairwise(intervals):
         _, previous_last = _first_last(previous, step)
         current_first, _ = _first_last(current, step)
@@ -222,13 +273,20 @@ def _units(like: n.Number) -> str:
     return {n.Unit.EURO: "en euros", n.Unit.PERCENT: "en points de pourcentage"}.get(like.unit, "en nombres")
 
 
-def _show_at(value: Any, like: n.Number) -> str:
+def _show_at(value: Any, like: n.Number | n.DateLiteral | n.Bool) -> str:
     """A computed value of a grid's selector, written with the unit of the grid's bounds."""
+    if isinstance(like, n.DateLiteral):
+        return datetime.date.fromordinal(int(value)).strftime("%d/%m/%Y")
+    assert isinstance(like, n.Number)
     written = value * 100 if like.unit is n.Unit.PERCENT else value
     return _show(n.Number(written, like.unit))
 
 
-def _show(number: n.Number) -> str:
+def _show(number: n.Number | n.DateLiteral | n.Bool) -> str:
+    if isinstance(number, n.DateLiteral):
+        return number.value.strftime("%d/%m/%Y")
+    if isinstance(number, n.Bool):
+        return "oui" if number.value else "non"
     if number.unit is n.Unit.EURO:
         return format_money(number.value) if number.value != number.value.to_integral_value() else \
             f"{format_decimal(number.value)} €"

@@ -28,7 +28,11 @@ KIND_WORDS = {
 _OPERATION_WORDS = {"+": "additionner", "−": "soustraire", "×": "multiplier", "/": "diviser"}
 
 
-def literal_kind(node: n.Number) -> n.Kind:
+def literal_kind(node: n.Number | n.DateLiteral | n.Bool) -> n.Kind:
+    if isinstance(node, n.DateLiteral):
+        return K.DATE
+    if isinstance(node, n.Bool):
+        return K.BOOLEEN
     if node.unit is n.Unit.EURO:
         return K.MONTANT
     if node.unit is n.Unit.PERCENT:
