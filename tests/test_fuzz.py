@@ -582,8 +582,10 @@ def test_a_number_too_large_to_compute_is_a_diagnostic() -> None:
 
 
 def test_a_nombre_output_is_never_truncated() -> None:
-    # was: 3 / 2 reported as 1 (int() of a Decimal)
-    ruleset = minimal("r / 2", kind="nombre")
-    assert evaluate(ruleset, {"r": 3}).outputs["t"].value == Decimal("1.5")
-    assert evaluate(ruleset, {"r": 4}).outputs["t"].value == 2
+    # was: 3 / 2 reported as 1 (int() of a Decimal); now a nombre result must be whole by construction
+    with pytest.raises(tarifrules.TarifError) as info:
+        minimal("r / 2", kind="nombre")
+    assert "T023" in [d.code for d in info.value.diagnostics]
+    ruleset = minimal("r / 2, arrondi à l'unité inférieur", kind="nombre")
+    assert evaluate(ruleset, {"r": 3}).outputs["t"].value == 1
     assert type(evaluate(ruleset, {"r": 4}).outputs["t"].value) is int

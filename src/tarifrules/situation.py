@@ -77,7 +77,8 @@ def _numeric(spec: n.TypeSpec) -> Converter:
             raise _Invalid("D003", f"doit être au plus {_plain(high, unit)}", accepted)
         if whole and value != value.to_integral_value():
             raise _Invalid("D004", "doit être un nombre entier" + (" d'euros" if unit == "€" else ""),
-                           "cette donnée est déclarée « entier » : arrondissez comme le fait sa source")
+                           "cette donnée est déclarée « montant entier » : arrondissez comme le fait sa source"
+                           if unit == "€" else "cette donnée est déclarée « nombre » : donnez un nombre entier")
         if cents and value != value.quantize(Decimal("0.01"), rounding="ROUND_DOWN"):
             raise _Invalid("D004", "a plus de deux chiffres après la virgule, or la donnée est au centime",
                            "un montant s'écrit au plus au centime : par exemple 1 234,57")

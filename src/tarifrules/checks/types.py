@@ -245,10 +245,15 @@ class _Inference:
                 if kind is not None and literal is not None and not same_family(literal_kind(literal), kind):
                     self.report("T025", f"le pas d'arrondi est {KIND_WORDS[literal_kind(literal)]} mais la valeur "
                                 f"arrondie est {KIND_WORDS[kind]}", literal, _step_hint(kind))
+                if kind is K.TAUX and literal is None:
+                    self.report("T025", f"« arrondi {node.step_text} » ne dit pas l'unité d'un taux", node,
+                                "pour un taux, écrivez le pas en pourcentage : « arrondi au multiple de 0,1 % "
+                                "le plus proche »")
                 if literal is not None and literal.value == 0:
                     self.report("T025", "le pas d'arrondi vaut zéro : il n'y a pas de multiple de 0", literal,
                                 "écrivez un pas plus grand que zéro, par exemple « au multiple de 0,05 € »")
-                return kind
+                whole_step = node.step != 0 and node.step == node.step.to_integral_value()
+                return K.NOMBRE if kind is K.DECIMAL and whole_step else kind
         return None  # pragma: no cover
 
     def numeric_common(self, args: list[n.Expr], words: str) -> n.Kind | None:
@@ -318,12 +323,26 @@ def infer_types(program: n.Program, symbols: Symbols) -> tuple[dict[str, n.Kind 
     inference = _Inference(program, symbols)
     for name in symbols.pieces:
         inference.name(name)
+    for declaration in program.data:
+        spec = declaration.type
+        for word, limit in (("au minimum", spec.minimum), ("au plus", spec.maximum)):
+            if limit is None:
+                continue
+            written = literal_kind(limit)
+            if spec.kind not in NUMERIC or not same_family(written, spec.kind):
+                inference.problems.append(error(
+                    "T017", f"la limite « {word} » de « {declaration.name} » est {KIND_WORDS[written]} mais la donnée "
+                    f"est {KIND_WORDS[spec.kind]}", limit.span,
+                    unit_hint(spec.kind) if spec.kind in NUMERIC else "seules les données chiffrées ont des limites"))
     for output in program.outputs:
         kind = inference.kinds.get(output.name)
         declared = output.type.kind
-        if kind is not None and not same_family(kind, declared) and output.name in symbols.pieces:
+        decimal_for_whole = declared is K.NOMBRE and kind is K.DECIMAL
+        if kind is not None and (decimal_for_whole or not same_family(kind, declared)) and output.name in symbols.pieces:
             definition = symbols.pieces[output.name][0].definition
             unit = unit_hint(declared)
+            if decimal_for_whole:
+                unit = "un nombre est entier : arrondissez, par exemple « …, arrondi à l'unité inférieur »"
             hint = (f"si c'est bien {KIND_WORDS[kind]}, déclarez-le ainsi dans « résultats » ; sinon, corrigez "
                     "les valeurs" + (f" ({unit})" if unit else ""))
             inference.problems.append(error(
