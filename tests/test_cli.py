@@ -112,6 +112,29 @@ def test_bad_input_gets_french_message_and_exit_code(
     assert words in out + err
 
 
+def test_a_computation_the_rules_cannot_do_is_the_file_s_problem(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    rules = tmp_path / "parts.tarif"
+    rules.write_text("""délibération "Parts"
+  applicable à partir du 01/01/2025
+données
+  revenus : montant
+  parts : nombre
+résultats
+  revenu_par_part : montant
+article 1 "Revenu par part"
+  revenu_par_part : revenus / parts, arrondi au centime inférieur
+exemple "deux parts"
+  revenus = 1 000 €, parts = 2
+  attendu revenu_par_part = 500,00 €
+""", encoding="utf-8")
+    code, _, err = run(capsys, "eval", str(rules), "--set", "revenus=1000", "--set", "parts=0")
+    assert code == 1
+    assert "division par zéro" in err
+    assert "revenus / parts" in err  # the rule's line is shown, with its caret
+
+
 def test_bad_situation_file_content(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     for content in ("{ pas du json", "[1, 2]"):
         situation = tmp_path / "foyer.json"
@@ -135,6 +158,15 @@ def test_hostile_rule_files(capsys: pytest.CaptureFixture[str], tmp_path: Path) 
         assert "erreur[" in out, name
     code, out, _ = run(capsys, "check", str(tmp_path / "dollar.tarif"))
     assert "€" in out and ":" in out
+
+
+def test_help_is_in_french(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--help")
+    assert code == 0
+    assert "Utilisation : tarifrules" in out and "Commandes" in out
+    assert "Show this message" not in out and "Usage:" not in out
+    code, out, _ = run(capsys, "eval", "--help")
+    assert "Affiche cette aide" in out and "FICHIER" in out
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,7 +2,8 @@
 
 Exit codes (documented in docs/cli.md):
   0  success
-  1  problems found in a rule file: errors, failed examples, file not formatted
+  1  problems found in a rule file: errors, failed examples, file not formatted,
+     a computation the rules cannot do (division by zero…)
   2  bad usage: unknown option, bad `--set`, bad situation file or value, bad date
   70 internal error (a bug: reported in French, never as a traceback)
 """
@@ -103,14 +104,43 @@ def _situation(situation_file: str | None, assignments: Sequence[str]) -> dict[s
 # ------------------------------------------------------------------ commands
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="tarifrules", message="tarifrules %(version)s")
+class _FrenchHelp:
+    """Click's help screens with French headings (click writes « Usage: » and « Commands: »)."""
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        pieces = self.collect_usage_pieces(ctx)  # type: ignore[attr-defined]
+        formatter.write_usage(ctx.command_path, " ".join(pieces), prefix="Utilisation : ")
+
+
+class _Command(_FrenchHelp, click.Command):
+    pass
+
+
+class _Group(_FrenchHelp, click.Group):
+    command_class = _Command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, self.commands[name].get_short_help_str(limit=70)) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commandes"):
+                formatter.write_dl(rows)
+
+
+_HELP = {"help_option_names": ["-h", "--help"]}
+
+
+@click.group(cls=_Group, context_settings=_HELP, options_metavar="[OPTIONS]",
+             subcommand_metavar="COMMANDE [ARGUMENTS]...")
+@click.version_option(package_name="tarifrules", message="tarifrules %(version)s",
+                      help="Affiche la version et quitte.")
+@click.help_option("-h", "--help", help="Affiche cette aide et quitte.")
 def cli() -> None:
     """tarifrules : délibérations tarifaires en règles vérifiées, évaluées et expliquées."""
 
 
 @cli.command("check")
-@click.argument("files", nargs=-1, required=True)
+@click.help_option("-h", "--help", help="Affiche cette aide et quitte.")
+@click.argument("files", nargs=-1, required=True, metavar="FICHIER...")
 @click.option("--json", "as_json", is_flag=True, help="Diagnostics en JSON.")
 def check_command(files: tuple[str, ...], as_json: bool) -> None:
     """Vérifie des fichiers .tarif (code 0 : aucune erreur ; 1 : erreurs)."""
@@ -146,7 +176,8 @@ def _evaluation_options(function: Callable[..., Any]) -> Callable[..., Any]:
                             help="Une donnée de la situation (répétable).")(function)
     function = click.option("--situation", "situation_file", metavar="FICHIER",
                             help="Situation du foyer en JSON ou YAML.")(function)
-    return click.argument("file")(function)
+    function = click.help_option("-h", "--help", help="Affiche cette aide et quitte.")(function)
+    return click.argument("file", metavar="FICHIER")(function)
 
 
 def _evaluate(file: str, situation_file: str | None, assignments: Sequence[str], day: str | None) -> Any:
@@ -160,8 +191,10 @@ def _evaluate(file: str, situation_file: str | None, assignments: Sequence[str],
     try:
         return ruleset.evaluate(situation, date=day)
     except TarifError as exc:
-        _print_error(exc)
-        sys.exit(EXIT_USAGE)
+        # A bad date or situation is the caller's (2); a computation the rules cannot do is the file's (1).
+        caller = all(d.code[0] == "D" or d.code in ("E001", "E004") for d in exc.diagnostics)
+        _print_error(TarifError(exc.diagnostics, {ruleset.file: ruleset.source}))
+        sys.exit(EXIT_USAGE if caller else EXIT_PROBLEMS)
 
 
 @cli.command("eval")
@@ -197,7 +230,8 @@ def explain_command(file: str, situation_file: str | None, assignments: tuple[st
 
 
 @cli.command("test")
-@click.argument("files", nargs=-1, required=True)
+@click.help_option("-h", "--help", help="Affiche cette aide et quitte.")
+@click.argument("files", nargs=-1, required=True, metavar="FICHIER...")
 def test_command(files: tuple[str, ...]) -> None:
     """Exécute les exemples écrits dans les fichiers (« exemple … attendu … »)."""
     from .diagnostics import TarifError
@@ -227,7 +261,8 @@ def test_command(files: tuple[str, ...]) -> None:
 
 
 @cli.command("fmt")
-@click.argument("files", nargs=-1, required=True)
+@click.help_option("-h", "--help", help="Affiche cette aide et quitte.")
+@click.argument("files", nargs=-1, required=True, metavar="FICHIER...")
 @click.option("--check", "check_only", is_flag=True, help="Ne modifie rien ; code 1 si un fichier n'est pas formaté.")
 def fmt_command(files: tuple[str, ...], check_only: bool) -> None:
     """Met les fichiers en forme canonique (commentaires conservés)."""
