@@ -356,7 +356,7 @@ def test_tracing_never_changes_a_value(data: st.DataObject) -> None:
                 assert value is None and repr(seen) in ("inconnu", "non applicable")
             else:
                 assert seen == value and type(seen) is type(value)
-        explained = {o["résultat"]: (o["statut"], o["valeur"]) for o in explanation.to_json()}
+        explained = {o["output"]: (o["status"], o["display"]) for o in explanation.to_json()}
         assert explained == {name: (o.status, o.display()) for name, o in evaluation.outputs.items()}
         assert all(f"{name} = {o.display()}" in str(explanation) for name, o in evaluation.outputs.items())
 

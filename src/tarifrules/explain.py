@@ -101,8 +101,8 @@ class Step:
     value: str
 
     def to_json(self) -> dict[str, Any]:
-        return {"article": self.article, "titre": self.title, "nom": self.name, "texte": self.text,
-                "valeur": self.value}
+        return {"article": self.article, "title": self.title, "name": self.name, "text": self.text,
+                "value": self.value}
 
     def sentence(self) -> str:
         title = f" « {self.title} »" if self.title else ""
@@ -137,8 +137,8 @@ class Explanation:
 
     def to_json(self) -> list[dict[str, Any]]:
         return [
-            {"résultat": o.name, "statut": o.status, "valeur": o.display,
-             "étapes": [s.to_json() for s in o.steps], "manque": list(o.missing)}
+            {"output": o.name, "status": o.status, "display": o.display,
+             "steps": [s.to_json() for s in o.steps], "missing": list(o.missing)}
             for o in self.outputs
         ]
 
@@ -174,6 +174,10 @@ class _Explainer:
                 return format_rate(value)
             return format_decimal(value)
         return str(value)
+
+    def show_result(self, value: Any, name: str) -> str:
+        """The value of a defined name: « indéterminé » rather than « inconnu » (a datum's word)."""
+        return "indéterminé" if value is UNKNOWN else self.show(value, name)
 
     def _whole_euros(self, node: Any) -> bool:
         declaration = self.symbols.data.get(node.name) if isinstance(node, n.Ref) else None
@@ -218,10 +222,10 @@ class _Explainer:
                 self._add(piece, name, f"{name} : condition « {self.text(condition, False)} » : {verdict}",
                           "")
         if applied is not None:
-            self._add(applied, name, f"{name} : {self._piece_text(applied)}", self.show(value, name))
+            self._add(applied, name, f"{name} : {self._piece_text(applied)}", self.show_result(value, name))
         elif used:
-            self._add(used[-1], name, f"{name} : {self.show(value, name)} (les règles applicables "
-                      "donnent des valeurs différentes selon les données manquantes)", self.show(value, name))
+            self._add(used[-1], name, f"{name} : {self.show_result(value, name)} (les règles applicables "
+                      "donnent des valeurs différentes selon les données manquantes)", self.show_result(value, name))
 
     def _visited(self, piece: Piece) -> bool:
         definition = piece.definition

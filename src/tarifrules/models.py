@@ -26,19 +26,19 @@ class OutputModel(_Frozen):
 
 
 class StepModel(_Frozen):
-    article: str
-    titre: str | None
-    nom: str
-    texte: str
-    valeur: str
+    article: str = Field(description="numéro de l'article cité")
+    title: str | None = Field(description="titre de l'article")
+    name: str = Field(description="nom défini par la règle appliquée")
+    text: str = Field(description="la phrase d'explication, en français")
+    value: str = Field(description="la valeur obtenue, écrite à la française (« 2,10 € », « indéterminé »)")
 
 
 class OutputExplanationModel(_Frozen):
-    resultat: str = Field(alias="résultat")
-    statut: Literal["value", "unknown"]
-    valeur: str
-    etapes: list[StepModel] = Field(alias="étapes")
-    manque: list[str]
+    output: str
+    status: Literal["value", "unknown"]
+    display: str = Field(description="la valeur écrite à la française (« 1,05 € », « indéterminé »)")
+    steps: list[StepModel]
+    missing: list[str]
 
 
 class EvaluationModel(_Frozen):
