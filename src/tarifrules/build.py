@@ -100,7 +100,8 @@ class AstBuilder(Transformer[Token, n.Program]):
 
     @v_args(meta=True)
     def header(self, meta: Meta, children: list[Any]) -> n.Header:
-        return n.Header(self._text(children[0]), tuple(children[1:]), self._span(meta))
+        items = sorted(children[1:], key=lambda item: n.HEADER_ORDER.index(item.key))  # stable: duplicates kept
+        return n.Header(self._text(children[0]), tuple(items), self._span(meta))
 
     @v_args(meta=True)
     def h_collectivite(self, meta: Meta, c: list[Token]) -> n.HeaderItem:

@@ -28,7 +28,7 @@ from .span import Span
 __all__ = ["HEADER_ORDER", "format_program", "format_source"]
 
 INDENT = "  "
-HEADER_ORDER = ("collectivité", "numéro", "adoptée", "applicable", "fondement", "source", "note")
+HEADER_ORDER = n.HEADER_ORDER
 
 # Expression precedence, low → high. CHAIN is a chain with modifiers (`x, au minimum y`),
 # only written bare where the grammar accepts a chain, in parentheses elsewhere.
@@ -87,7 +87,7 @@ def _program_lines(program: n.Program) -> list[_Line]:
 
 
 def _header_lines(header: n.Header) -> list[_Line]:
-    items = sorted(header.items, key=lambda item: HEADER_ORDER.index(item.key))
+    items = header.items  # the builder keeps them in HEADER_ORDER
     return [
         _Line(0, f"délibération {_string(header.title)}", _source(header.span)),
         *(_Line(1, _header_item(item), _source(item.span)) for item in items),

@@ -373,6 +373,10 @@ class Example:
 # ------------------------------------------------------------------ file
 
 
+HEADER_ORDER = ("collectivité", "numéro", "adoptée", "applicable", "fondement", "source", "note")
+"""Canonical order of header items: the builder stores them so, the formatter prints them so."""
+
+
 @dataclass(frozen=True, slots=True)
 class HeaderItem:
     """A line of the délibération header; `key` is the French keyword."""
