@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from . import nodes as n
-from .checks.types import _Inference
+from .checks.types import Kinds
 from .evaluate import NOT_APPLICABLE
 from .symbols import Piece, Symbols, ordered_pieces
 from .values import UNKNOWN, format_decimal, format_money, format_rate, spell_written
@@ -144,10 +144,10 @@ class Explanation:
 
 
 class _Explainer:
-    def __init__(self, symbols: Symbols, program: n.Program, trace: dict[Any, Any]):
+    def __init__(self, symbols: Symbols, kinds: Kinds, trace: dict[Any, Any]):
         self.symbols = symbols
         self.trace = trace
-        self.kinds = _Inference(program, symbols)
+        self.kinds = kinds
         self.steps: list[Step] = []
         self.done: set[str] = set()
 
@@ -165,7 +165,7 @@ class _Explainer:
         if isinstance(value, datetime.date):
             return value.strftime("%d/%m/%Y")
         if isinstance(value, Decimal):
-            kind = self.kinds.expr(node) if not isinstance(node, str) else self.kinds.name(node)
+            kind = self.kinds.names.get(node) if isinstance(node, str) else self.kinds.nodes.get(id(node))
             if kind is n.Kind.MONTANT and value == value.to_integral_value() and self._whole_euros(node):
                 return f"{format_decimal(value)} €"
             if kind is n.Kind.MONTANT:
@@ -412,7 +412,7 @@ def explain(evaluation: Evaluation, trace: dict[Any, Any]) -> Explanation:
     ruleset = evaluation.ruleset
     outputs = []
     for name, output in evaluation.outputs.items():
-        explainer = _Explainer(ruleset.symbols, ruleset.program, trace)
+        explainer = _Explainer(ruleset.symbols, ruleset.kinds, trace)
         explainer.explain_name(name)
         outputs.append(OutputExplanation(name, output.status, output.display(), tuple(explainer.steps),
                                          evaluation.missing_for(name)))

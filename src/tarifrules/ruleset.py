@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import nodes as n
 from .checks import check_program
+from .checks.types import node_kinds
 from .diagnostics import Diagnostic, TarifError, error
 from .evaluate import NOT_APPLICABLE, Compiler, Env
 from .parser import parse
@@ -98,6 +99,7 @@ class RuleSet:
         )
         self._tracing = Compiler(self.symbols, tracing=True)
         self._traced_outputs = tuple((d.name, self._tracing.name(d.name)) for d in program.outputs)
+        self.kinds = node_kinds(program, self.symbols)
         self._reader = SituationReader(self.symbols.data, set(self.symbols.pieces))
 
     @property

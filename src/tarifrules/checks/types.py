@@ -6,6 +6,10 @@ meaningless, so that one mistake is reported once) and the diagnostics found.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
 from .. import nodes as n
 from ..diagnostics import Diagnostic, error
 from ..symbols import Symbols
@@ -77,6 +81,7 @@ class _Inference:
         self.symbols = symbols
         self.kinds: dict[str, n.Kind | None] = {}
         self.problems: list[Diagnostic] = []
+        self.node_kinds: dict[int, n.Kind | None] = {}  # id(expression node) → kind
         self._visiting: set[str] = set()
 
     def report(self, code: str, message: str, node: object, hint: str | None = None) -> None:
@@ -183,6 +188,11 @@ class _Inference:
                         "comparez la valeur : par exemple « quotient_familial < 700 € »")
 
     def expr(self, node: n.Expr) -> n.Kind | None:
+        kind = self._expr(node)
+        self.node_kinds[id(node)] = kind
+        return kind
+
+    def _expr(self, node: n.Expr) -> n.Kind | None:  # noqa: C901 - one case per node class
         match node:
             case n.Number():
                 return literal_kind(node)
@@ -317,6 +327,23 @@ def _arith_hint(op: str, a: n.Kind, b: n.Kind) -> str | None:
     if op in "+−" and K.MONTANT in (a, b):
         return "ajoutez l'unité : « 2 € » plutôt que « 2 »"
     return None
+
+
+@dataclass(frozen=True)
+class Kinds:
+    """The kind of every defined name and of every expression node (by identity) of a program."""
+
+    names: Mapping[str, n.Kind | None]
+    nodes: Mapping[int, n.Kind | None]
+
+
+def node_kinds(program: n.Program, symbols: Symbols) -> Kinds:
+    """Kinds for a checked program, computed once (the explanation writes € or % from them)."""
+    inference = _Inference(program, symbols)
+    for name in symbols.pieces:
+        inference.name(name)
+    names = {**{d.name: d.type.kind for d in program.data}, **inference.kinds}
+    return Kinds(MappingProxyType(names), MappingProxyType(inference.node_kinds))
 
 
 def infer_types(program: n.Program, symbols: Symbols) -> tuple[dict[str, n.Kind | None], list[Diagnostic]]:
