@@ -151,7 +151,9 @@ def _describe(token: Token | str) -> str:
 
 def _expected(names: set[str] | frozenset[str]) -> str:
     words = _terminal_words()
-    described = sorted({words.get(name, name.lower()) for name in names if name != "COMMENT"})
+    # Short words first: punctuation such as « : » is what a writer most often forgot.
+    described = sorted({words.get(name, name.lower()) for name in names if name != "COMMENT"},
+                       key=lambda word: (len(word), word))
     if len(described) > 8:
         described = [*described[:8], "…"]
     return ", ".join(described)
