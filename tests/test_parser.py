@@ -1,6 +1,7 @@
+import pytest
+
 from tarifrules.diagnostics import TarifError
 from tarifrules.parser import parse
-import pytest
 
 MINIMAL = """délibération "Essai"
   applicable à partir du 01/09/2025

@@ -10,9 +10,9 @@ Public API (pinned by tests/test_public_api.py):
 * `format_source(text) -> str` — the canonical layout of a file.
 """
 
+from .api import check, format_source
 from .diagnostics import Diagnostic, Severity, TarifError
 from .ruleset import Evaluation, Output, RuleSet, load
-from .api import check, format_source
 
 __version__ = "0.1.0"
 

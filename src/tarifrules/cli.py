@@ -145,9 +145,9 @@ def cli() -> None:
 def check_command(files: tuple[str, ...], as_json: bool) -> None:
     """Vérifie des fichiers .tarif (code 0 : aucune erreur ; 1 : erreurs)."""
     from .api import check
+    from .diagnostics import TarifError
     from .render import render_diagnostics
     from .source import read_source
-    from .diagnostics import TarifError
 
     everything: list[Diagnostic] = []
     for file in files:
@@ -171,7 +171,8 @@ def check_command(files: tuple[str, ...], as_json: bool) -> None:
 
 def _evaluation_options(function: Callable[..., Any]) -> Callable[..., Any]:
     function = click.option("--json", "as_json", is_flag=True, help="Résultat en JSON.")(function)
-    function = click.option("--date", "day", metavar="JJ/MM/AAAA", help="Date d'évaluation (défaut : aujourd'hui).")(function)
+    function = click.option("--date", "day", metavar="JJ/MM/AAAA",
+                            help="Date d'évaluation (défaut : aujourd'hui).")(function)
     function = click.option("--set", "assignments", multiple=True, metavar="nom=valeur",
                             help="Une donnée de la situation (répétable).")(function)
     function = click.option("--situation", "situation_file", metavar="FICHIER",
@@ -329,7 +330,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         _fail("interrompu")
     except BrokenPipeError:
         sys.exit(EXIT_OK)
-    except Exception as exc:  # noqa: BLE001 - last resort: never show a traceback
+    except Exception as exc:
         _fail(f"erreur interne ({type(exc).__name__}) : merci de la signaler avec le fichier en cause",
               code=EXIT_INTERNAL)
 

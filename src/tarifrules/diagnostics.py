@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from .span import NO_SPAN, Span
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     ERROR = "erreur"
     WARNING = "avertissement"
 

@@ -42,9 +42,9 @@ def missing_data(symbols: Symbols, trace: dict[Any, Any], name: str) -> set[str]
                 visit(part)
 
     def visit(node: Any) -> None:
-        if node is None or trace.get(id(node), _NOT_VISITED) is not UNKNOWN and not isinstance(
+        if node is None or (trace.get(id(node), _NOT_VISITED) is not UNKNOWN and not isinstance(
             node, (n.Grid, n.Cases)
-        ):
+        )):
             return
         match node:
             case n.Ref(name=ref):
@@ -230,8 +230,8 @@ class _Explainer:
     def _visited(self, piece: Piece) -> bool:
         definition = piece.definition
         return any(self.value_of(part) is not _NOT_VISITED for part in _definition_parts(definition)
-                   if part is not None and not isinstance(part, (n.Grid, n.Cases))) or isinstance(
-            definition.body, (n.Grid, n.Cases)) and self.value_of(definition.body) is not _NOT_VISITED
+                   if part is not None and not isinstance(part, (n.Grid, n.Cases))) or (isinstance(
+            definition.body, (n.Grid, n.Cases)) and self.value_of(definition.body) is not _NOT_VISITED)
 
     def _applied(self, pieces: tuple[Piece, ...]) -> Piece | None:
         for piece in pieces:
@@ -260,7 +260,8 @@ class _Explainer:
         definition = piece.definition
         parts = []
         if definition.only_if is not None:
-            parts.append(f"si {self.text(definition.only_if, False)} ({self.show(self.value_of(definition.only_if), definition.only_if)})")
+            condition = definition.only_if
+            parts.append(f"si {self.text(condition, False)} ({self.show(self.value_of(condition), condition)})")
         for unless in definition.unless:
             decided = self.value_of(unless.condition)
             if decided is _NOT_VISITED:
@@ -302,7 +303,8 @@ class _Explainer:
                         break
                     verdict = self.show(decided, case.condition)
                     if decided is True:
-                        described.append(f"si {self.text(case.condition, False)} ({verdict}) → {self.formula(case.value)}")
+                        written = self.text(case.condition, False)
+                        described.append(f"si {written} ({verdict}) → {self.formula(case.value)}")
                         break
                     described.append(f"si {self.text(case.condition, False)} : {verdict}")
                 return " ; ".join(described)
@@ -364,7 +366,7 @@ class _Printer:
             text, own = self._expr(node)
         return f"({text})" if own < outer else text
 
-    def _expr(self, node: Any) -> tuple[str, int]:  # noqa: C901 - one case per node class
+    def _expr(self, node: Any) -> tuple[str, int]:
         e = self.explainer
         match node:
             case n.Number(value=value, unit=unit):

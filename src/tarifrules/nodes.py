@@ -10,17 +10,16 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
-from enum import Enum
-from typing import Union
+from enum import StrEnum
 
 from .span import NO_SPAN, Span
 
 
 def _span() -> Span:
-    return field(default=NO_SPAN, compare=False, repr=False)  # type: ignore[return-value]
+    return field(default=NO_SPAN, compare=False, repr=False)
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     """Value types of the language (French names as written in files)."""
 
     MONTANT = "montant"
@@ -32,7 +31,7 @@ class Kind(str, Enum):
     ENUM = "énumération"
 
 
-class Unit(str, Enum):
+class Unit(StrEnum):
     """Unit written after a number literal."""
 
     NONE = ""
@@ -160,7 +159,7 @@ class Limit:
     span: Span = _span()
 
 
-class Direction(str, Enum):
+class Direction(StrEnum):
     NEAREST = "le plus proche"  # halves go up (away from zero)
     DOWN = "inférieur"
     UP = "supérieur"
@@ -183,16 +182,16 @@ class Round:
     span: Span = _span()
 
 
-Expr = Union[
-    Number, Bool, DateLiteral, Ref, Arith, Compare, IsOneOf, IsKnown, And, Or, Not,
-    Default, Extremum, Limit, Round,
-]
+Expr = (
+    Number | Bool | DateLiteral | Ref | Arith | Compare | IsOneOf | IsKnown | And | Or | Not
+    | Default | Extremum | Limit | Round
+)
 
 
 # ------------------------------------------------------------------ definitions
 
 
-class BoundForm(str, Enum):
+class BoundForm(StrEnum):
     """How a grid row's bounds were written (kept for messages and the formatter)."""
 
     RANGE = "de"  # de A [inclus|exclu] à B inclus|exclu
@@ -245,7 +244,7 @@ class Cases:
     span: Span = _span()
 
 
-Body = Union[Expr, Grid, Cases]
+Body = Expr | Grid | Cases
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,7 +280,7 @@ class Article:
 # ------------------------------------------------------------------ declarations
 
 
-class Granularity(str, Enum):
+class Granularity(StrEnum):
     """Smallest step between two values of a datum, used to find gaps in grids."""
 
     ENTIER = "entier"
@@ -327,7 +326,7 @@ class UnknownValue:
     span: Span = _span()
 
 
-ExampleValue = Union[Number, Bool, DateLiteral, Word, UnknownValue]
+ExampleValue = Number | Bool | DateLiteral | Word | UnknownValue
 
 
 @dataclass(frozen=True, slots=True)
@@ -360,7 +359,7 @@ class ExampleDate:
     span: Span = _span()
 
 
-ExampleLine = Union[ExampleData, Expectation, ExampleDate]
+ExampleLine = ExampleData | Expectation | ExampleDate
 
 
 @dataclass(frozen=True, slots=True)

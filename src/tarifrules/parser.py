@@ -200,11 +200,11 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str) -> Diagnostic
     line = exc.line if exc.line and exc.line > 0 else text.count("\n")
     column = exc.column if exc.column and exc.column > 0 else 1
     if isinstance(exc, UnexpectedCharacters):
-        return _unexpected_character(text, exc.pos_in_stream, line, column, file, exc.allowed)
+        return _unexpected_character(text, exc.pos_in_stream or 0, line, column, file, exc.allowed)
     if isinstance(exc, UnexpectedEOF):  # pragma: no cover - the LALR parser reports the end as a token
         span = Span(file, line, 1, line, 2)
         return error("S003", "le fichier s'arrête au milieu d'une ligne", span,
-                     f"attendu : {_expected(exc.expected)}")
+                     f"attendu : {_expected({str(e) for e in exc.expected})}")
     assert isinstance(exc, UnexpectedToken)
     token = exc.token
     if token.type == "SOURCE_TEXT" and "SOURCE_TEXT" not in exc.expected:

@@ -22,7 +22,9 @@ from .values import HUNDRED, parse_date, parse_french_number
 Converter = Callable[[Any], Any]
 
 
-class _Invalid(Exception):
+class InvalidValue(Exception):
+    """A value that does not fit its datum: `code`, French `message` and `hint`."""
+
     def __init__(self, code: str, message: str, hint: str | None = None):
         super().__init__(message)
         self.code, self.message, self.hint = code, message, hint
@@ -41,11 +43,11 @@ def _as_decimal(raw: Any, unit: str) -> Decimal:
         return Decimal(raw)
     if isinstance(raw, Decimal):
         if not raw.is_finite():
-            raise _Invalid("D002", "n'est pas un nombre", _NUMBER_HINT)
+            raise InvalidValue("D002", "n'est pas un nombre", _NUMBER_HINT)
         return raw
     if isinstance(raw, float):
         if raw != raw or raw in (float("inf"), float("-inf")):
-            raise _Invalid("D002", "n'est pas un nombre", _NUMBER_HINT)
+            raise InvalidValue("D002", "n'est pas un nombre", _NUMBER_HINT)
         return Decimal(repr(raw))
     if isinstance(raw, str):
         text = raw.strip()
@@ -54,7 +56,7 @@ def _as_decimal(raw: Any, unit: str) -> Decimal:
         value = parse_french_number(text)
         if value is not None:
             return value
-    raise _Invalid("D002", "n'est pas un nombre", _NUMBER_HINT)
+    raise InvalidValue("D002", "n'est pas un nombre", _NUMBER_HINT)
 
 
 def _numeric(spec: n.TypeSpec) -> Converter:
@@ -68,19 +70,19 @@ def _numeric(spec: n.TypeSpec) -> Converter:
 
     def convert(raw: Any) -> Decimal:
         if type(raw) is bool:
-            raise _Invalid("D002", "n'est pas un nombre (oui/non donné)", _NUMBER_HINT)
+            raise InvalidValue("D002", "n'est pas un nombre (oui/non donné)", _NUMBER_HINT)
         value = _as_decimal(raw, unit)
         if value < low:
-            raise _Invalid("D003", f"doit être au moins {_plain(low, unit)}",
+            raise InvalidValue("D003", f"doit être au moins {_plain(low, unit)}",
                            "une donnée d'un foyer n'est jamais négative" if low == 0 else accepted)
         if high is not None and value > high:
-            raise _Invalid("D003", f"doit être au plus {_plain(high, unit)}", accepted)
+            raise InvalidValue("D003", f"doit être au plus {_plain(high, unit)}", accepted)
         if whole and value != value.to_integral_value():
-            raise _Invalid("D004", "doit être un nombre entier" + (" d'euros" if unit == "€" else ""),
+            raise InvalidValue("D004", "doit être un nombre entier" + (" d'euros" if unit == "€" else ""),
                            "cette donnée est déclarée « montant entier » : arrondissez comme le fait sa source"
                            if unit == "€" else "cette donnée est déclarée « nombre » : donnez un nombre entier")
         if cents and value != value.quantize(Decimal("0.01"), rounding="ROUND_DOWN"):
-            raise _Invalid("D004", "a plus de deux chiffres après la virgule, or la donnée est au centime",
+            raise InvalidValue("D004", "a plus de deux chiffres après la virgule, or la donnée est au centime",
                            "un montant s'écrit au plus au centime : par exemple 1 234,57")
         if unit == "%":
             return value / HUNDRED
@@ -104,7 +106,7 @@ def _boolean(raw: Any) -> bool:
             return True
         if word in _FALSE:
             return False
-    raise _Invalid("D005", "doit valoir « oui » ou « non »", "écrivez oui ou non")
+    raise InvalidValue("D005", "doit valoir « oui » ou « non »", "écrivez oui ou non")
 
 
 def _date(raw: Any) -> datetime.date:
@@ -114,7 +116,8 @@ def _date(raw: Any) -> datetime.date:
         value = parse_date(raw)
         if value is not None:
             return value
-    raise _Invalid("D006", "n'est pas une date valide", "écrivez la date au format JJ/MM/AAAA, par exemple 01/09/2025")
+    raise InvalidValue("D006", "n'est pas une date valide",
+                       "écrivez la date au format JJ/MM/AAAA, par exemple 01/09/2025")
 
 
 def _enumeration(choices: tuple[str, ...]) -> Converter:
@@ -124,7 +127,7 @@ def _enumeration(choices: tuple[str, ...]) -> Converter:
         if isinstance(raw, Decimal) and raw.is_finite() and raw == raw.to_integral_value():
             raw = int(raw)
         if type(raw) is bool or not isinstance(raw, (str, int)):
-            raise _Invalid("D007", "n'est pas une des valeurs prévues", f"valeurs possibles : {', '.join(choices)}")
+            raise InvalidValue("D007", "n'est pas une des valeurs prévues", f"valeurs possibles : {', '.join(choices)}")
         text = str(raw).strip()
         if text in accepted:
             return text
@@ -132,7 +135,7 @@ def _enumeration(choices: tuple[str, ...]) -> Converter:
         hint = f"valeurs possibles : {', '.join(choices)}"
         if close:
             hint = f"vouliez-vous dire « {close[0]} » ? ({hint})"
-        raise _Invalid("D007", "n'est pas une des valeurs prévues", hint)
+        raise InvalidValue("D007", "n'est pas une des valeurs prévues", hint)
 
     return convert
 
@@ -184,7 +187,7 @@ class SituationReader:
                 try:
                     values[key] = convert(raw)
                     continue
-                except _Invalid as exc:
+                except InvalidValue as exc:
                     if isinstance(raw, str) and raw.strip().lower() in _UNKNOWN_WORDS:
                         continue
                     problem = error(exc.code, f"« {key} » {exc.message} (valeur reçue : {_shown(raw)})", hint=exc.hint)

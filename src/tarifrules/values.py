@@ -78,7 +78,7 @@ def format_decimal(value: Decimal, *, min_places: int = 0) -> str:
     value = value.quantize(Decimal(1).scaleb(-places), context=WIDE)
     sign = "-" if value < 0 else ""
     whole, _, fraction = format(value.copy_abs(), "f").partition(".")
-    groups = []
+    groups: list[str] = []
     while len(whole) > 3:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]

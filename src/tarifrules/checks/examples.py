@@ -6,9 +6,9 @@ import difflib
 from collections.abc import Iterator
 
 from .. import nodes as n
-from ..diagnostics import Diagnostic, TarifError, error
+from ..diagnostics import Diagnostic, error
 from ..examples import expectations, raw_value
-from ..situation import converter_for
+from ..situation import InvalidValue, converter_for
 from .context import Context
 from .types import KIND_WORDS, literal_kind, same_family, unit_hint
 
@@ -39,7 +39,7 @@ def check_examples(context: Context) -> Iterator[Diagnostic]:
                             "déclarez-la dans « données », ou retirez-la de l'exemple")
                     yield error("T050", f"« {assignment.name} » n'est pas une donnée déclarée", assignment.span, hint)
                     continue
-                yield from _value_fits(declaration, assignment.value, assignment.span)
+                yield from _value_fits(declaration, assignment.value)
         if not expectations(example):
             yield error("T053", f"l'exemple « {example.title} » n'attend aucun résultat : il ne vérifie rien",
                         example.span, "ajoutez une ligne « attendu nom = valeur »")
@@ -58,7 +58,7 @@ def check_examples(context: Context) -> Iterator[Diagnostic]:
                                 unit_hint(kind) or "vérifiez l'unité de la valeur attendue")
 
 
-def _value_fits(declaration: n.Declaration, value: n.ExampleValue, span: object) -> Iterator[Diagnostic]:
+def _value_fits(declaration: n.Declaration, value: n.ExampleValue) -> Iterator[Diagnostic]:
     kind = declaration.type.kind
     if isinstance(value, n.Number) and kind in (n.Kind.MONTANT, n.Kind.TAUX, n.Kind.NOMBRE, n.Kind.DECIMAL):
         written = literal_kind(value)
@@ -70,9 +70,5 @@ def _value_fits(declaration: n.Declaration, value: n.ExampleValue, span: object)
         return
     try:
         converter_for(declaration.type)(raw_value(value))
-    except Exception as exc:  # the converter's own error type carries the French reason
-        message = getattr(exc, "message", "valeur invalide")
-        yield error("T052", f"« {declaration.name} » {message}", getattr(value, "span", span),
-                    getattr(exc, "hint", None))
-    except TarifError:  # pragma: no cover - converters raise their own error type
-        return
+    except InvalidValue as exc:
+        yield error("T052", f"« {declaration.name} » {exc.message}", value.span, exc.hint)

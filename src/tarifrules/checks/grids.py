@@ -228,7 +228,7 @@ def _monotony(name: str, intervals: list[Interval], grid_selector: str | None) -
     values = [i.row.value for i in intervals]
     if not all(isinstance(v, n.Number) for v in values) or len(values) < 3:
         return
-    amounts = [literal_value(v) for v in values]  # type: ignore[arg-type]
+    amounts: list[Any] = [literal_value(v) for v in values if isinstance(v, n.Number)]
     steps = [b - a for a, b in itertools.pairwise(amounts)]
     rising = any(s > 0 for s in steps)
     falling = any(s < 0 for s in steps)

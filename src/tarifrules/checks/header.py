@@ -22,6 +22,6 @@ def check_header(context: Context) -> Iterator[Diagnostic]:
                     "ajoutez dans l'en-tête : applicable à partir du JJ/MM/AAAA (ou applicable du … au …)")
     elif isinstance(validity.value, tuple) and validity.value[1] is not None:
         start, end = validity.value
-        if end < start:
+        if end is not None and end < start:
             yield error("T002", f"la fin de la période d'application ({end:%d/%m/%Y}) précède son début "
                         f"({start:%d/%m/%Y})", validity.span, "vérifiez l'ordre des deux dates")

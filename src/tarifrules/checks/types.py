@@ -192,7 +192,7 @@ class _Inference:
         self.node_kinds[id(node)] = kind
         return kind
 
-    def _expr(self, node: n.Expr) -> n.Kind | None:  # noqa: C901 - one case per node class
+    def _expr(self, node: n.Expr) -> n.Kind | None:
         match node:
             case n.Number():
                 return literal_kind(node)
@@ -365,7 +365,8 @@ def infer_types(program: n.Program, symbols: Symbols) -> tuple[dict[str, n.Kind 
         kind = inference.kinds.get(output.name)
         declared = output.type.kind
         decimal_for_whole = declared is K.NOMBRE and kind is K.DECIMAL
-        if kind is not None and (decimal_for_whole or not same_family(kind, declared)) and output.name in symbols.pieces:
+        mismatch = decimal_for_whole or (kind is not None and not same_family(kind, declared))
+        if kind is not None and mismatch and output.name in symbols.pieces:
             definition = symbols.pieces[output.name][0].definition
             unit = unit_hint(declared)
             if decimal_for_whole:
