@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from . import nodes as n
 from .checks.types import Kinds
 from .evaluate import NOT_APPLICABLE
-from .symbols import Piece, Symbols, ordered_pieces
+from .symbols import Piece, Symbols, ordered_pieces, references
 from .values import UNKNOWN, format_decimal, format_money, format_rate, spell_written
 
 if TYPE_CHECKING:
@@ -28,65 +28,32 @@ _NOT_VISITED = object()
 
 
 def missing_data(symbols: Symbols, trace: dict[Any, Any], name: str) -> set[str]:
-    """Data whose absence left `name` unknown (only data actually on its path)."""
+    """Data whose absence left `name` unknown: the unknown data found by following, from
+    the result, only the nodes that were evaluated and came out unknown."""
     found: set[str] = set()
     seen: set[str] = set()
 
     def visit_name(target: str) -> None:
-        if target in seen:
-            return
-        seen.add(target)
-        for piece in symbols.pieces.get(target, ()):
-            definition = piece.definition
-            for part in _definition_parts(definition):
-                visit(part)
+        if target not in seen:
+            seen.add(target)
+            for piece in symbols.pieces.get(target, ()):
+                for part in n.definition_parts(piece.definition):
+                    visit(part)
 
-    def visit(node: Any) -> None:
-        if node is None or (trace.get(id(node), _NOT_VISITED) is not UNKNOWN and not isinstance(
-            node, (n.Grid, n.Cases)
-        )):
+    def visit(node: n.Expr | n.Grid | n.Cases) -> None:
+        if trace.get(id(node), _NOT_VISITED) is not UNKNOWN:
             return
-        match node:
-            case n.Ref(name=ref):
-                if ref in symbols.data:
-                    found.add(ref)
-                else:
-                    visit_name(ref)
-            case n.Grid(selector=selector, rows=rows):
-                visit(selector)
-                for row in rows:
-                    visit(row.value)
-            case n.Cases(cases=cases):
-                for case in cases:
-                    visit(case.condition)
-                    visit(case.value)
-            case _:
-                for child in _children(node):
-                    visit(child)
+        if isinstance(node, n.Ref):
+            if node.name in symbols.data:
+                found.add(node.name)
+            else:
+                visit_name(node.name)
+            return
+        for child in n.children(node):
+            visit(child)
 
     visit_name(name)
     return found
-
-
-def _definition_parts(definition: n.Definition) -> list[Any]:
-    parts: list[Any] = [definition.only_if]
-    for unless in definition.unless:
-        parts += [unless.condition, unless.value]
-    parts.append(definition.body)
-    return parts
-
-
-def _children(node: Any) -> list[Any]:
-    match node:
-        case n.Arith(left=a, right=b) | n.Compare(left=a, right=b) | n.And(left=a, right=b) | n.Or(left=a, right=b):
-            return [a, b]
-        case n.Not(operand=a) | n.IsOneOf(subject=a) | n.IsKnown(subject=a) | n.Round(expr=a):
-            return [a]
-        case n.Default(expr=a, fallback=b) | n.Limit(expr=a, limit=b):
-            return [a, b]
-        case n.Extremum(args=args):
-            return list(args)
-    return []
 
 
 # ------------------------------------------------------------------ explanation
@@ -229,9 +196,7 @@ class _Explainer:
 
     def _visited(self, piece: Piece) -> bool:
         definition = piece.definition
-        return any(self.value_of(part) is not _NOT_VISITED for part in _definition_parts(definition)
-                   if part is not None and not isinstance(part, (n.Grid, n.Cases))) or (isinstance(
-            definition.body, (n.Grid, n.Cases)) and self.value_of(definition.body) is not _NOT_VISITED)
+        return any(self.value_of(part) is not _NOT_VISITED for part in n.definition_parts(definition))
 
     def _applied(self, pieces: tuple[Piece, ...]) -> Piece | None:
         for piece in pieces:
@@ -247,10 +212,10 @@ class _Explainer:
 
     def _dependencies(self, piece: Piece) -> list[str]:
         names: list[str] = []
-        for part in _definition_parts(piece.definition):
-            for ref in _visited_refs(part, self.trace):
-                if ref not in names and ref in self.symbols.pieces:
-                    names.append(ref)
+        for part in n.definition_parts(piece.definition):
+            for ref in references(part):
+                if id(ref) in self.trace and ref.name in self.symbols.pieces and ref.name not in names:
+                    names.append(ref.name)
         return names
 
     def _add(self, piece: Piece, name: str, text: str, value: str) -> None:
@@ -310,27 +275,6 @@ class _Explainer:
                 return " ; ".join(described)
             case _:
                 return self.formula(body)
-
-
-def _visited_refs(node: Any, trace: dict[Any, Any]) -> list[str]:
-    found: list[str] = []
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if current is None:
-            continue
-        match current:
-            case n.Ref(name=name) if id(current) in trace:
-                found.append(name)
-            case n.Grid(selector=selector, rows=rows):
-                stack.append(selector)
-                stack.extend(r.value for r in rows)
-            case n.Cases(cases=cases):
-                stack.extend(c.condition for c in cases)
-                stack.extend(c.value for c in cases)
-            case _:
-                stack.extend(_children(current))
-    return list(reversed(found))
 
 
 def _row_label(row: n.GridRow) -> str:

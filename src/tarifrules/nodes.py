@@ -8,6 +8,7 @@ formatter's round-trip property relies on it).
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -275,6 +276,42 @@ class Article:
     title: str | None
     definitions: tuple[Definition, ...]
     span: Span = _span()
+
+
+def children(node: Expr | Grid | Cases) -> tuple[Expr, ...]:
+    """Direct sub-expressions of an expression or a body, in reading order."""
+    match node:
+        case Arith(left=a, right=b) | Compare(left=a, right=b) | And(left=a, right=b) | Or(left=a, right=b):
+            return (a, b)
+        case Default(expr=a, fallback=b) | Limit(expr=a, limit=b):
+            return (a, b)
+        case Not(operand=a) | IsOneOf(subject=a) | IsKnown(subject=a) | Round(expr=a):
+            return (a,)
+        case Extremum(args=args):
+            return args
+        case Grid(selector=selector, rows=rows):
+            return (selector, *(row.value for row in rows))
+        case Cases(cases=cases):
+            return tuple(part for case in cases for part in (case.condition, case.value) if part is not None)
+    return ()
+
+
+def walk(node: Expr | Grid | Cases | None) -> Iterator[Expr | Grid | Cases]:
+    """The node and every node below it, in reading order."""
+    if node is None:
+        return
+    yield node
+    for child in children(node):
+        yield from walk(child)
+
+
+def definition_parts(definition: Definition) -> tuple[Expr | Grid | Cases, ...]:
+    """The `si` condition, the `sauf si` lines and the body of a definition, in reading order."""
+    parts: list[Expr | Grid | Cases] = [] if definition.only_if is None else [definition.only_if]
+    for unless in definition.unless:
+        parts += [unless.condition, unless.value]
+    parts.append(definition.body)
+    return tuple(parts)
 
 
 # ------------------------------------------------------------------ declarations

@@ -87,41 +87,8 @@ def ordered_pieces(pieces: tuple[Piece, ...]) -> tuple[Piece, ...]:
 
 def references(expr: n.Expr | n.Grid | n.Cases | None) -> Iterator[n.Ref]:
     """Every `Ref` inside an expression or body, in reading order."""
-    if expr is None:
-        return
-    match expr:
-        case n.Ref():
-            yield expr
-        case n.Arith(left=a, right=b) | n.Compare(left=a, right=b) | n.And(left=a, right=b) | n.Or(
-            left=a, right=b
-        ):
-            yield from references(a)
-            yield from references(b)
-        case n.Not(operand=a) | n.IsOneOf(subject=a) | n.IsKnown(subject=a):
-            yield from references(a)
-        case n.Default(expr=a, fallback=b) | n.Limit(expr=a, limit=b):
-            yield from references(a)
-            yield from references(b)
-        case n.Round(expr=a):
-            yield from references(a)
-        case n.Extremum(args=args):
-            for arg in args:
-                yield from references(arg)
-        case n.Grid(selector=s, rows=rows):
-            yield from references(s)
-            for row in rows:
-                yield from references(row.value)
-        case n.Cases(cases=cases):
-            for case in cases:
-                yield from references(case.condition)
-                yield from references(case.value)
-        case _:
-            return
+    return (node for node in n.walk(expr) if isinstance(node, n.Ref))
 
 
 def definition_references(definition: n.Definition) -> Iterator[n.Ref]:
-    yield from references(definition.only_if)
-    for unless in definition.unless:
-        yield from references(unless.condition)
-        yield from references(unless.value)
-    yield from references(definition.body)
+    return (ref for part in n.definition_parts(definition) for ref in references(part))

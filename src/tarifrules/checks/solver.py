@@ -45,42 +45,24 @@ def _thresholds(context: Context, name: str) -> Iterator[Any]:
     """Constants a datum is compared with, anywhere in the file."""
     for article in context.program.articles:
         for definition in article.definitions:
-            yield from _walk_thresholds(definition, name)
+            for part in n.definition_parts(definition):
+                for node in n.walk(part):
+                    yield from _node_thresholds(node, name)
 
 
-def _walk_thresholds(definition: n.Definition, name: str) -> Iterator[Any]:
-    stack: list[Any] = [definition.body, definition.only_if]
-    stack += [u.condition for u in definition.unless]
-    while stack:
-        node = stack.pop()
-        match node:
-            case n.Compare(left=n.Ref(name=ref), right=n.Number() as number) | n.Compare(
-                right=n.Ref(name=ref), left=n.Number() as number
-            ) if ref == name:
-                yield literal_value(number)
-            case n.IsOneOf(subject=n.Ref(name=ref), choices=choices) if ref == name:
-                yield from (Decimal(c) for c in choices if c.isdigit())
-            case n.Grid(selector=n.Ref(name=ref), rows=rows) if ref == name:
-                for row in rows:
-                    for bound in (row.lower, row.upper):
-                        if bound is not None:
-                            yield literal_value(bound.value)
-                stack.extend(r.value for r in rows)
-            case n.Grid(selector=selector, rows=rows):
-                stack.append(selector)
-                stack.extend(r.value for r in rows)
-            case n.Cases(cases=cases):
-                stack.extend(c.condition for c in cases)
-                stack.extend(c.value for c in cases)
-            case None:
-                continue
-            case _ if hasattr(node, "__slots__"):
-                for slot in (s for s in node.__slots__ if not s.endswith("span")):
-                    child = getattr(node, slot)
-                    if isinstance(child, tuple):
-                        stack.extend(c for c in child if not isinstance(c, str))
-                    elif not isinstance(child, (str, Decimal, bool, int)) and child is not None:
-                        stack.append(child)
+def _node_thresholds(node: n.Expr | n.Grid | n.Cases, name: str) -> Iterator[Any]:
+    match node:
+        case n.Compare(left=n.Ref(name=ref), right=n.Number() as number) | n.Compare(
+            right=n.Ref(name=ref), left=n.Number() as number
+        ) if ref == name:
+            yield literal_value(number)
+        case n.IsOneOf(subject=n.Ref(name=ref), choices=choices) if ref == name:
+            yield from (Decimal(c) for c in choices if c.isdigit())
+        case n.Grid(selector=n.Ref(name=ref), rows=rows) if ref == name:
+            for row in rows:
+                for bound in (row.lower, row.upper):
+                    if bound is not None and isinstance(bound.value, n.Number):
+                        yield literal_value(bound.value)
 
 
 def candidates(context: Context, name: str) -> list[Any]:
