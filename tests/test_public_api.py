@@ -116,3 +116,13 @@ def test_ruleset_is_reusable_and_independent_between_households() -> None:
     assert first.outputs["tarif_repas"].value == Decimal("1.05")
     assert second.outputs["tarif_repas"].status == "unknown"
     assert second.missing == ("demandeur_emploi",)
+
+
+def test_huge_values_are_checked_exactly_not_through_a_28_digit_context() -> None:
+    rules = tarifrules.load(EXAMPLES / "wavrin-centre-loisirs.tarif")
+    with pytest.raises(tarifrules.TarifError) as info:
+        rules.evaluate({"quotient_familial": "100000000000000000000000000,001"}, date="21/10/2025")
+    assert info.value.diagnostics[0].code == "D004"
+    evaluation = rules.evaluate({"quotient_familial": "100000000000000000000000000,01", "rang_enfant": 1,
+                                 "exterieur": False}, date="21/10/2025")
+    assert evaluation.outputs["tarif_journee"].value == Decimal("10.63")

@@ -17,7 +17,7 @@ from typing import Any
 
 from . import nodes as n
 from .diagnostics import Diagnostic, TarifError, error
-from .values import HUNDRED, parse_date, parse_french_number
+from .values import HUNDRED, decimal_places, parse_date, parse_french_number
 
 Converter = Callable[[Any], Any]
 
@@ -77,11 +77,11 @@ def _numeric(spec: n.TypeSpec) -> Converter:
                            "une donnée d'un foyer n'est jamais négative" if low == 0 else accepted)
         if high is not None and value > high:
             raise InvalidValue("D003", f"doit être au plus {_plain(high, unit)}", accepted)
-        if whole and value != value.to_integral_value():
+        if whole and decimal_places(value) > 0:
             raise InvalidValue("D004", "doit être un nombre entier" + (" d'euros" if unit == "€" else ""),
                            "cette donnée est déclarée « montant entier » : arrondissez comme le fait sa source"
                            if unit == "€" else "cette donnée est déclarée « nombre » : donnez un nombre entier")
-        if cents and value != value.quantize(Decimal("0.01"), rounding="ROUND_DOWN"):
+        if cents and decimal_places(value) > 2:
             raise InvalidValue("D004", "a plus de deux chiffres après la virgule, or la donnée est au centime",
                            "un montant s'écrit au plus au centime : par exemple 1 234,57")
         if unit == "%":

@@ -93,6 +93,18 @@ def spell_written(value: Decimal) -> str:
     return format_decimal(value, min_places=-exponent if exponent < 0 else 0)
 
 
+def decimal_places(value: Decimal) -> int:
+    """Significant digits after the decimal point (1.50 → 1, 3 → 0), exact whatever its size."""
+    _, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int) or exponent >= 0:
+        return 0
+    places = -exponent
+    while places and digits and digits[-1] == 0:
+        digits = digits[:-1]
+        places -= 1
+    return places
+
+
 def _exponent(value: Decimal) -> int:
     exponent = value.as_tuple().exponent
     return exponent if isinstance(exponent, int) else 0
