@@ -269,7 +269,9 @@ def _centime_hint(selector: str | None, previous: Interval) -> str | None:
             "si sa source est en euros entiers")
 
 
-def _units(like: n.Number) -> str:
+def _units(like: n.Number | n.DateLiteral | n.Bool) -> str:
+    if not isinstance(like, n.Number):
+        return "en jours"
     return {n.Unit.EURO: "en euros", n.Unit.PERCENT: "en points de pourcentage"}.get(like.unit, "en nombres")
 
 
