@@ -97,7 +97,7 @@ class _Inference:
             return None  # unknown name or cycle: reported by other checks
         self._visiting.add(name)
         found: n.Kind | None = None
-        first_node: object = None
+        first_article = ""
         for piece in self.symbols.pieces[name]:
             definition = piece.definition
             if definition.only_if is not None:
@@ -106,15 +106,13 @@ class _Inference:
             if kind is None:
                 continue
             if found is None:
-                found, first_node = kind, definition
+                found, first_article = kind, piece.article.number
             elif not same_family(found, kind):
                 self.report("T020", f"« {name} » est {KIND_WORDS[kind]} ici mais {KIND_WORDS[found]} "
-                            f"à l'article {self.symbols.pieces[name][0].article.number}",
-                            definition.body if hasattr(definition.body, "span") else definition,
+                            f"à l'article {first_article}", definition.body,
                             "toutes les définitions d'un même nom donnent le même type de valeur")
             else:
                 found = unify(found, kind)
-        del first_node
         self._visiting.discard(name)
         self.kinds[name] = found
         return found
