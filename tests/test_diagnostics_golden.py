@@ -133,7 +133,22 @@ def _unchecked_grid(tmp: Path, name: str) -> Result:
     raise AssertionError("E003 attendu")  # pragma: no cover
 
 
+def _unchecked_without_value(tmp: Path, name: str) -> Result:
+    """E006 guards the evaluator: a checked file gives every name a value, so bypass the checker."""
+    from tarifrules.parser import parse
+    from tarifrules.ruleset import RuleSet
+
+    text = VALID.replace("  tarif_repas : 3,20 €", "  tarif_repas : 1,00 €\n    si quotient_familial < 500 €")
+    rules = RuleSet(parse(text, name), (), text)
+    try:
+        rules.evaluate({"quotient_familial": 650})
+    except TarifError as exc:
+        return list(exc.diagnostics), {name: text}
+    raise AssertionError("E006 attendu")  # pragma: no cover
+
+
 GENERATED: dict[str, Callable[..., Result]] = {
+    "E006-fichier-non-verifie": _unchecked_without_value,
     "E003-fichier-non-verifie": _unchecked_grid,
     "F001-introuvable": _missing_file,
     "F001-dossier": _directory,

@@ -31,7 +31,7 @@ from typing import Any
 
 from . import nodes as n
 from .diagnostics import TarifError, error
-from .symbols import Symbols, ordered_pieces
+from .symbols import Piece, Symbols, ordered_pieces
 from .values import HUNDRED, UNKNOWN, WIDE, format_decimal, format_money, format_rate
 
 EXACT = Context(prec=60, traps=[InvalidOperation, DivisionByZero, Overflow])
@@ -44,7 +44,7 @@ _ROUNDING = {
 
 
 class _NotApplicable:
-    """No piece of a definition applies (only ever seen when a checked file is misused)."""
+    """No piece of a definition applies: turned into error E006 when the name is read."""
 
     __slots__ = ()
 
@@ -90,8 +90,16 @@ def choose(condition: Fn, then: Fn, other: Fn) -> Fn:
             return then(env)
         if decided is False:
             return other(env)
-        a = then(env)
-        b = other(env)
+        # The condition is unknown: either side may be the one taken, so a side that cannot
+        # be computed (a division by zero, no value) only makes the result unknown.
+        try:
+            a = then(env)
+        except TarifError:
+            a = UNKNOWN
+        try:
+            b = other(env)
+        except TarifError:
+            b = UNKNOWN
         if a is UNKNOWN or b is UNKNOWN or a is NOT_APPLICABLE or b is NOT_APPLICABLE:
             return UNKNOWN
         return a if a == b else UNKNOWN
@@ -157,6 +165,8 @@ class Compiler:
                 result = value
             else:
                 result = choose(self.expr(piece.definition.only_if), value, result)
+        if not _always_applies(pieces):
+            result = _applicable(result, name, pieces[0].definition)
         if not self.tracing:
             return result
         key = ("nom", name)
@@ -346,6 +356,31 @@ class Compiler:
                 raise _too_large(node) from None
 
         return round_value
+
+
+def _always_applies(pieces: tuple[Piece, ...]) -> bool:
+    """Whether some unconditional piece always gives a value (then no check is needed at run time)."""
+    for piece in pieces:
+        body = piece.definition.body
+        total_body = not isinstance(body, n.Cases) or body.cases[-1].condition is None
+        if piece.definition.only_if is None and total_body:
+            return True
+    return False
+
+
+def _applicable(result: Fn, name: str, definition: n.Definition) -> Fn:
+    """No rule gives `name` a value for this household: say so, never let it pass as unknown."""
+
+    def applicable(env: Env) -> Any:
+        value = result(env)
+        if value is NOT_APPLICABLE:
+            raise TarifError([error(
+                "E006", f"aucune règle ne donne de valeur à « {definition.name} » pour ce foyer",
+                definition.name_span, "ajoutez une définition sans condition (le cas général) ou une ligne « sinon »",
+            )])
+        return value
+
+    return applicable
 
 
 def _constant(value: Any) -> Fn:

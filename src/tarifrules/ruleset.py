@@ -156,6 +156,13 @@ class RuleSet:
             fn(env)
         return trace
 
+    def trace_output(self, data: dict[str, Any], output: str) -> dict[Any, Any]:
+        """Like `trace`, for one output only (what this output alone makes the evaluator read)."""
+        trace: dict[Any, Any] = {}
+        env = Env(data, trace)
+        dict(self._traced_outputs)[output](env)
+        return trace
+
 
 class Evaluation:
     """The result for one household: `outputs[name]`, `missing`, `explain()`."""

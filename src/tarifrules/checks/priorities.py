@@ -11,7 +11,7 @@ from .. import nodes as n
 from ..diagnostics import Diagnostic, error, warning
 from ..symbols import Piece, priority_pairs
 from .context import Context
-from .solver import describe, search
+from .solver import Undecided, describe, search
 
 
 def check_priorities(context: Context) -> Iterator[Diagnostic]:
@@ -24,15 +24,24 @@ def check_priorities(context: Context) -> Iterator[Diagnostic]:
                 conditions = [c.condition for c in body.cases if c.condition is not None]
                 household = search(context, conditions, lambda values: all(v is False for v in values))
                 if household is not None:
-                    yield error("T042", f"« {name} » n'a aucune valeur quand {describe(context, household)}",
+                    yield error("T042", _no_value_message(context, name, household),
                                 body.cases[-1].span, "ajoutez une dernière ligne « sinon : … »")
 
 
 def _conflicts(context: Context, name: str, pieces: tuple[Piece, ...]) -> Iterator[Diagnostic]:
     beats = priority_pairs(pieces)
+    for i, piece in enumerate(pieces):
+        circular = any((i, j) in beats and (j, i) in beats for j in range(len(pieces)))
+        if circular or piece.article.number in piece.definition.derogates:
+            yield error("T048", f"les priorités entre les définitions de « {name} » tournent en rond : l'article "
+                        f"{piece.article.number} finit par déroger à lui-même", piece.definition.name_span,
+                        "une seule des deux définitions doit déroger à l'autre : retirez l'une des "
+                        "lignes « par dérogation »")
     for i, a in enumerate(pieces):
         for j in range(i + 1, len(pieces)):
             b = pieces[j]
+            if (i, j) in beats and (j, i) in beats:
+                continue  # reported above as a cycle
             if (i, j) in beats or (j, i) in beats:
                 if not a.conditional and not b.conditional:
                     loser = b if (i, j) in beats else a
@@ -49,7 +58,11 @@ def _conflicts(context: Context, name: str, pieces: tuple[Piece, ...]) -> Iterat
                 continue
             conditions = [p.definition.only_if for p in (a, b) if p.definition.only_if is not None]
             household = search(context, conditions, lambda values: all(v is True for v in values))
-            if household is not None:
+            if isinstance(household, Undecided):
+                yield error("T040", f"deux définitions de « {name} » peuvent s'appliquer en même temps ({where}) : "
+                            "rien ne prouve que leurs conditions s'excluent, et aucune ne l'emporte",
+                            b.definition.name_span, hint)
+            elif household is not None:
                 yield error("T040", f"deux définitions de « {name} » s'appliquent en même temps ({where}), "
                             f"par exemple quand {describe(context, household)}, sans que l'une l'emporte",
                             b.definition.name_span, hint)
@@ -61,6 +74,12 @@ def _without_value(context: Context, name: str, pieces: tuple[Piece, ...]) -> It
     conditions: list[Any] = [p.definition.only_if for p in pieces]
     household = search(context, conditions, lambda values: all(v is False for v in values))
     if household is not None:
-        yield error("T042", f"« {name} » n'a aucune valeur quand {describe(context, household)}",
-                    pieces[0].definition.name_span,
+        yield error("T042", _no_value_message(context, name, household), pieces[0].definition.name_span,
                     "ajoutez une définition sans condition (le cas général), ou complétez les conditions")
+
+
+def _no_value_message(context: Context, name: str, household: dict[str, Any] | Undecided) -> str:
+    if isinstance(household, Undecided):
+        return (f"« {name} » peut rester sans valeur : rien ne prouve que ses conditions couvrent "
+                "tous les cas")
+    return f"« {name} » n'a aucune valeur quand {describe(context, household)}"

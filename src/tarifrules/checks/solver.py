@@ -82,17 +82,28 @@ def candidates(context: Context, name: str) -> list[Any]:
     return sorted(v for v in values if (low is None or v >= low) and (high is None or v <= high))
 
 
-def search(context: Context, conditions: list[n.Expr], accept: Callable[[list[Any]], bool]) -> dict[str, Any] | None:
-    """A household (data → value) for which `accept(values of conditions)` is true, or None."""
+class Undecided:
+    """The search could not look at every meaningful household: nothing is proven."""
+
+    __slots__ = ()
+
+
+UNDECIDED = Undecided()
+
+
+def search(context: Context, conditions: list[n.Expr],
+           accept: Callable[[list[Any]], bool]) -> dict[str, Any] | Undecided | None:
+    """A household (data → value) for which `accept(values of conditions)` is true; None when
+    there is none (proven), `UNDECIDED` when the households cannot all be enumerated."""
     names = reachable_data(context, conditions)
     domains = [candidates(context, name) for name in names]
-    if any(not d for d in domains):
-        return None
+    if any(not d for d in domains) or not _enumerable(context, conditions):
+        return UNDECIDED
     total = 1
     for domain in domains:
         total *= len(domain)
     if total > MAX_HOUSEHOLDS:
-        return None
+        return UNDECIDED
     compiler = Compiler(context.symbols)
     functions = [compiler.expr(c) for c in conditions]
     for values in itertools.product(*domains):
@@ -105,6 +116,29 @@ def search(context: Context, conditions: list[n.Expr], accept: Callable[[list[An
         if accept(results):
             return data
     return None
+
+
+def _enumerable(context: Context, conditions: list[n.Expr]) -> bool:
+    """True when results only change at the thresholds `candidates` tries: numbers from the
+    data are compared or graded as they are, never computed on first."""
+    seen: set[str] = set()
+    todo: list[n.Expr | n.Grid | n.Cases] = list(conditions)
+    while todo:
+        for node in n.walk(todo.pop()):
+            match node:
+                case n.Arith() | n.Extremum() | n.Limit() | n.Round() if any(
+                    context.symbols.data[ref.name].type.kind in _NUMERIC
+                    for ref in references(node) if ref.name in context.symbols.data
+                ):
+                    return False
+                case n.Ref(name=name) if name in context.symbols.pieces and name not in seen:
+                    seen.add(name)
+                    for piece in context.symbols.pieces[name]:
+                        todo.extend(n.definition_parts(piece.definition))
+    return True
+
+
+_NUMERIC = {n.Kind.MONTANT, n.Kind.NOMBRE, n.Kind.DECIMAL, n.Kind.TAUX}
 
 
 def describe(context: Context, household: dict[str, Any]) -> str:
