@@ -18,7 +18,7 @@ from lark.tree import Meta
 from . import nodes as n
 from .diagnostics import Diagnostic, error
 from .span import NO_SPAN, Span
-from .values import parse_date, parse_french_number
+from .values import HUNDRED, WIDE, parse_date, parse_french_number
 
 _STEPS = {
     "au centime": Decimal("0.01"),
@@ -323,7 +323,7 @@ class AstBuilder(Transformer[Token, n.Program]):
 
     def m_round_multiple(self, c: list[Any]) -> tuple[str, tuple[Any, ...]]:
         literal: n.Number = c[1]
-        step = literal.value / 100 if literal.unit is n.Unit.PERCENT else literal.value
+        step = WIDE.divide(literal.value, HUNDRED) if literal.unit is n.Unit.PERCENT else literal.value
         return ("round", (step, n.Direction(_words(str(c[2]))), None, literal))
 
     @v_args(meta=True)

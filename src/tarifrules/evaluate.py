@@ -32,7 +32,7 @@ from typing import Any
 from . import nodes as n
 from .diagnostics import TarifError, error
 from .symbols import Piece, Symbols, ordered_pieces
-from .values import HUNDRED, UNKNOWN, WIDE, format_decimal, format_money, format_rate
+from .values import HUNDRED, UNKNOWN, WIDE
 
 EXACT = Context(prec=60, traps=[InvalidOperation, DivisionByZero, Overflow])
 
@@ -105,20 +105,6 @@ def choose(condition: Fn, then: Fn, other: Fn) -> Fn:
         return a if a == b else UNKNOWN
 
     return chosen
-
-
-def _show_selector(value: Any, grid: n.Grid) -> str:
-    """The value a grid was read with, in the unit of its bounds: `-150,50 €`, `12 %`, `01/09/2025`."""
-    if isinstance(value, datetime.date):
-        return value.strftime("%d/%m/%Y")
-    if not isinstance(value, Decimal | int):
-        return str(value)
-    units = [b.value.unit for row in grid.rows for b in (row.lower, row.upper) if b is not None]
-    if units and units[0] is n.Unit.EURO:
-        return format_money(Decimal(value))
-    if units and units[0] is n.Unit.PERCENT:
-        return format_rate(Decimal(value))
-    return format_decimal(Decimal(value))
 
 
 def _runtime_error(code: str, message: str, node: Any, hint: str | None = None) -> TarifError:
@@ -229,7 +215,7 @@ class Compiler:
                     continue
                 return value(env)
             raise _runtime_error(
-                "E003", f"aucune tranche de la grille ne couvre la valeur {_show_selector(v, grid)}", grid,
+                "E003", "aucune tranche de la grille ne couvre la valeur de ce foyer", grid,
                 "ajoutez une tranche pour cette valeur (par exemple « moins de … » ou « à partir de … »)",
             )
 

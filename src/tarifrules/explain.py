@@ -283,7 +283,6 @@ def _row_label(row: n.GridRow) -> str:
     return _bound_text(row)
 
 
-_PRECEDENCE = {n.Default: 1, n.Or: 2, n.And: 3, n.Not: 4, n.Compare: 5, n.IsOneOf: 5, n.IsKnown: 5}
 
 
 class _Printer:

@@ -57,7 +57,6 @@ _EXPECTED_WORDS: dict[str, str] = {
     "INDETERMINE": "« indéterminé »",
 }
 
-MAX_SOURCE_BYTES = 5_000_000
 
 
 def _grammar_text() -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 from . import nodes as n
 from .diagnostics import Diagnostic, TarifError, error
-from .values import HUNDRED, decimal_places, parse_date, parse_french_number
+from .values import HUNDRED, WIDE, decimal_places, parse_date, parse_french_number
 
 Converter = Callable[[Any], Any]
 
@@ -85,7 +85,7 @@ def _numeric(spec: n.TypeSpec) -> Converter:
             raise InvalidValue("D004", "a plus de deux chiffres après la virgule, or la donnée est au centime",
                            "un montant s'écrit au plus au centime : par exemple 1 234,57")
         if unit == "%":
-            return value / HUNDRED
+            return WIDE.divide(value, HUNDRED)
         return value
 
     return convert

@@ -12,7 +12,7 @@ MAX_BYTES = 5_000_000
 
 def looks_like_text(value: str) -> bool:
     """A string holding rule text rather than a path."""
-    return "\n" in value or value.lstrip().startswith("délibération")
+    return "\n" in value
 
 
 def read_source(path_or_text: str | Path, file: str | None = None) -> tuple[str, str]:

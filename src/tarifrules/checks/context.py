@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from .. import nodes as n
 from ..symbols import Symbols
+from ..values import HUNDRED, WIDE
 
 
 @dataclass(frozen=True)
@@ -30,8 +31,8 @@ class Context:
         low = spec.minimum.value if spec.minimum else Decimal(0)
         high = spec.maximum.value if spec.maximum else None
         if spec.kind is n.Kind.TAUX:
-            low = low / 100
-            high = high / 100 if high is not None else None
+            low = WIDE.divide(low, HUNDRED)
+            high = WIDE.divide(high, HUNDRED) if high is not None else None
         return low, high
 
     def step(self, name: str | None) -> Decimal | None:

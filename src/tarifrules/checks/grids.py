@@ -72,7 +72,10 @@ def _check_grid(context: Context, name: str, grid: n.Grid) -> Iterator[Diagnosti
         return  # the trous and chevauchements would only repeat the error above
     selector = grid.selector.name if isinstance(grid.selector, n.Ref) else None
     step = context.step(selector) if selector in context.symbols.data else None
-    low_domain, high_domain = context.domain(selector) if selector else (_computed_low(context, grid.selector), None)
+    if selector in context.symbols.data:
+        low_domain, high_domain = context.domain(selector)
+    else:  # a computed value, written in place or defined by another rule
+        low_domain, high_domain = _computed_low(context, grid.selector), None
     if _is_date(intervals[0]):
         step, low_domain, high_domain = Decimal(1), None, None  # days; a date has no natural lower end
     yield from _coverage(name, selector, sorted(intervals, key=_order), step, low_domain, high_domain)
