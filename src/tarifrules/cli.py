@@ -261,6 +261,22 @@ def test_command(files: tuple[str, ...]) -> None:
     sys.exit(EXIT_PROBLEMS if failed else EXIT_OK)
 
 
+@cli.command("scopes")
+@click.help_option("-h", "--help", help="Affiche cette aide et quitte.")
+@click.argument("files", nargs=-1, required=True, metavar="FICHIER...")
+@click.option("--json", "as_json", is_flag=True, help="Analyse en JSON.")
+def scopes_command(files: tuple[str, ...], as_json: bool) -> None:
+    """Scopes API Particulier que les règles lisent vraiment, et pourquoi."""
+    from .scopes import analyse, scopes_text
+
+    report = analyse([_load(file) for file in files])
+    if as_json:
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+        return
+    for line in scopes_text(report):
+        click.echo(line)
+
+
 @cli.command("fmt")
 @click.help_option("-h", "--help", help="Affiche cette aide et quitte.")
 @click.argument("files", nargs=-1, required=True, metavar="FICHIER...")
