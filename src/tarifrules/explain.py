@@ -162,6 +162,8 @@ class _Explainer:
         """
         if isinstance(node, (n.Number, n.Bool, n.DateLiteral)):
             return self.text(node, False)
+        if _is_chain(node):
+            return self._chain_formula(node)
         parts = [self.text(node, False), self.text(node, True), self.text(node, True, depth=1),
                  self.show(self.value_of(node), node)]
         kept: list[str] = []
@@ -169,6 +171,28 @@ class _Explainer:
             if not kept or kept[-1] != part:
                 kept.append(part)
         return " = ".join(kept)
+
+    def _chain_formula(self, node: n.Expr) -> str:
+        """`190 € × 0,45 % = 0,855 €, au minimum 0,80 € → 0,855 €, …, arrondi … → 0,86 €`."""
+        modifiers: list[n.Limit | n.Round | n.Default] = []
+        base: n.Expr = node
+        while _is_chain(base):
+            assert isinstance(base, (n.Limit, n.Round, n.Default))
+            modifiers.append(base)
+            base = base.expr
+        text = self.formula(base)
+        for modifier in reversed(modifiers):
+            result = self.show(self.value_of(modifier), modifier)
+            match modifier:
+                case n.Limit(kind=kind, limit=limit):
+                    word = "au minimum" if kind == "minimum" else "au plus"
+                    text += f", {word} {self.text(limit, True)} → {result}"
+                case n.Round(direction=direction, step_text=step_text, step_literal=literal):
+                    step = step_text or f"au multiple de {self.text(literal, False)}"
+                    text += f", arrondi {step} {direction.value} → {result}"
+                case n.Default(expr=inner, fallback=fallback) if self.value_of(inner) is UNKNOWN:
+                    text += f", à défaut {self.text(fallback, True)} → {result}"
+        return text
 
     # -------------------------------------------------------------- names
     def explain_name(self, name: str) -> None:
@@ -190,9 +214,13 @@ class _Explainer:
                           "")
         if applied is not None:
             self._add(applied, name, f"{name} : {self._piece_text(applied)}", self.show_result(value, name))
+        elif used and value is UNKNOWN:
+            self._add(used[-1], name, f"{name} : indéterminé (les règles applicables donnent des valeurs "
+                      "différentes selon les données manquantes)", "indéterminé")
         elif used:
-            self._add(used[-1], name, f"{name} : {self.show_result(value, name)} (les règles applicables "
-                      "donnent des valeurs différentes selon les données manquantes)", self.show_result(value, name))
+            self._add(used[-1], name, f"{name} : {self.show_result(value, name)} (une condition est inconnue, "
+                      "mais les règles qui peuvent s'appliquer donnent toutes cette valeur)",
+                      self.show_result(value, name))
 
     def _visited(self, piece: Piece) -> bool:
         definition = piece.definition
@@ -275,6 +303,12 @@ class _Explainer:
                 return " ; ".join(described)
             case _:
                 return self.formula(body)
+
+
+def _is_chain(node: object) -> bool:
+    """A value followed by `, au minimum …`, `, au plus …`, `, arrondi …` or `, à défaut …`."""
+    return isinstance(node, (n.Limit, n.Round)) or (
+        isinstance(node, n.Default) and isinstance(node.expr, (n.Limit, n.Round)))
 
 
 def _row_label(row: n.GridRow) -> str:

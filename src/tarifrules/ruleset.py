@@ -199,6 +199,11 @@ class Evaluation:
         return tuple(d for d in self.ruleset.data_names if d in names)
 
     def explain(self) -> Explanation:
+        """The explanation of every output, article by article (computed once)."""
+        return self._explanation
+
+    @cached_property
+    def _explanation(self) -> Explanation:
         from .explain import explain
 
         return explain(self, self._trace)
