@@ -224,4 +224,21 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str) -> Diagnostic
         message = "la ligne s'arrête trop tôt"
     elif str(token) in ("x", "X") and "MUL_OP" in exc.expected:
         hint = "pour multiplier, écrivez « × » ou « * » : « tarif_base × 50 % »"
+    else:
+        hint = _known_mistake(text.split("\n")[line - 1], str(token), exc.expected) or hint
     return error("S001", message, span, hint)
+
+
+def _known_mistake(line: str, word: str, expected: set[str] | frozenset[str]) -> str | None:
+    """Hints for the mistakes policy writers make most, recognised from the line's words."""
+    after_colon = line.partition(":")[2].split()
+    if after_colon and after_colon[0] in ("si", "sinon", "alors"):
+        return ("les cas s'écrivent sur les lignes suivantes : « nom : » seul sur sa ligne, puis "
+                "« si condition : valeur », « sinon si … : … », « sinon : valeur »")
+    if word == "alors":
+        return "« alors » ne s'écrit pas : « si condition : valeur »"
+    if word in ("arrondi", "au", "à") and "COMMA" in expected:
+        return "ajoutez une virgule avant « arrondi », « au minimum », « au plus » ou « à défaut »"
+    if word == "au" and "au maximum" in line:
+        return "un plafond s'écrit « au plus 6,50 € » (et un plancher « au minimum 0,80 € »)"
+    return None
