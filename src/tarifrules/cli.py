@@ -277,6 +277,28 @@ def scopes_command(files: tuple[str, ...], as_json: bool) -> None:
         click.echo(line)
 
 
+@cli.command("datapass")
+@click.help_option("-h", "--help", help="Affiche cette aide et quitte.")
+@click.argument("files", nargs=-1, required=True, metavar="FICHIER...")
+@click.option("--format", "output_format", type=click.Choice(["markdown", "json", "lien"]), default="markdown",
+              show_default=True, help="Demande en Markdown, en JSON, ou seulement le lien pré-rempli.")
+@click.option("--formulaire", "form", metavar="NOM", help="Impose le formulaire DataPass (son identifiant).")
+def datapass_command(files: tuple[str, ...], output_format: str, form: str | None) -> None:
+    """Prépare la demande DataPass API Particulier (scopes justifiés, lien pré-rempli)."""
+    from .datapass import FORMS, markdown, prepare
+    from .models import dump
+
+    if form is not None and form not in FORMS:
+        _fail(f"formulaire DataPass inconnu : {form}", "formulaires connus : " + ", ".join(FORMS))
+    model = prepare([_load(file) for file in files], form)
+    if output_format == "json":
+        click.echo(json.dumps(dump(model), ensure_ascii=False, indent=2))
+    elif output_format == "lien":
+        click.echo(model.link)
+    else:
+        click.echo(markdown(model), nl=False)
+
+
 @cli.command("fmt")
 @click.help_option("-h", "--help", help="Affiche cette aide et quitte.")
 @click.argument("files", nargs=-1, required=True, metavar="FICHIER...")

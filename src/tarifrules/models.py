@@ -71,3 +71,59 @@ def json_schema() -> dict[str, Any]:
         "evaluation": EvaluationModel.model_json_schema(by_alias=True),
         "diagnostic": DiagnosticModel.model_json_schema(by_alias=True),
     }
+
+
+# ------------------------------------------------------------------ DataPass request (datapass --format json)
+
+
+class DataPassScopeModel(_Frozen):
+    scope: str = Field(description="valeur DataPass du scope (case à cocher)")
+    label: str | None = Field(description="libellé DataPass du scope")
+    group: str | None = Field(description="groupe DataPass (« API Quotient familial CAF & MSA »…)")
+    data: list[str] = Field(description="données de la délibération qui le demandent")
+    articles: list[str] = Field(description="numéros des articles qui lisent ces données")
+    rules: list[str] = Field(description="texte des règles qui les lisent (« article 1 : … »)")
+    justification: str = Field(description="phrase de justification, en français")
+    modes: list[str] = Field(description="modes d'appel des routes : identite_pivot, france_connect, identifiant, ine")
+    france_connect: bool = Field(description="une route FranceConnect existe pour ce scope")
+    offered_by_form: bool = Field(description="le formulaire choisi propose ce scope")
+    unjustified_for_use_case: bool = Field(description="la page du cas d'usage classe ce scope « injustifié »")
+
+
+class DataPassHabilitationModel(_Frozen):
+    habilitation: str = Field(description="« api_impot_particulier » : demande DataPass distincte")
+    forms: list[str] = Field(description="formulaires DataPass de ce cas d'usage (bac à sable puis production)")
+    url: str = Field(description="adresse du formulaire bac à sable (sans pré-remplissage)")
+    scopes: list[DataPassScopeModel]
+    year_scopes: list[str] = Field(description="scopes d'année dont l'un doit être coché")
+
+
+class DataPassModel(_Frozen):
+    files: list[str]
+    form: str = Field(description="identifiant (form_uid) du formulaire DataPass suggéré")
+    form_name: str
+    use_case: str | None = Field(description="cas d'usage DataPass du formulaire (null : demande libre)")
+    form_forced: bool = Field(description="formulaire imposé par --formulaire")
+    form_reason: str = Field(description="pourquoi ce formulaire")
+    intitule: str
+    description: str
+    cadre_juridique_nature: str
+    cadre_juridique_url: str | None
+    scopes: list[DataPassScopeModel]
+    modalities: list[str] = Field(description="modalités DataPass possibles pour tous les scopes "
+                                              "(params, france_connect)")
+    common_modes: list[str] = Field(description="modes d'appel communs à toutes les routes demandées")
+    france_connect_possible: bool
+    france_connect_blockers: list[str] = Field(description="scopes sans route FranceConnect")
+    retention_months: int = Field(description="durée de conservation proposée, en mois")
+    retention_rule: str
+    recipients: str = Field(description="destinataires des données (brouillon à adapter)")
+    declared: list[str] = Field(description="données déclarées par la famille (aucun scope)")
+    unused: list[str] = Field(description="données déclarées mais jamais lues : ne pas les demander")
+    unbound: list[str] = Field(description="données sans source reconnue dans le catalogue")
+    other_habilitations: list[DataPassHabilitationModel]
+    warnings: list[str]
+    unverified: list[str] = Field(description="points que les sources marquent UNVERIFIED")
+    manual_steps: list[str] = Field(description="ce qui reste à faire à la main dans DataPass")
+    exact: bool = Field(description="les scopes viennent d'une énumération exacte des foyers")
+    link: str = Field(description="lien pré-rempli vers le formulaire DataPass")
