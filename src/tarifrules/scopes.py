@@ -215,8 +215,9 @@ def _definition_text(definition: n.Definition, lines: list[str]) -> str:
     """The written lines of a definition, joined; a grid reads as its first line."""
     first = definition.span.line
     ends = [first]
-    if not isinstance(definition.body, n.Grid):
-        ends += [node.span.end_line for node in n.definition_parts(definition)]
+    if not isinstance(definition.body, n.Grid):  # expressions end where they are written; bodies run on
+        ends += [node.span.end_line for part in n.definition_parts(definition) for node in n.walk(part)
+                 if not isinstance(node, (n.Grid, n.Cases))]
     last = min(max(ends), len(lines))
     written = [lines[i - 1].split("#")[0].strip() for i in range(first, last + 1)]
     return " ".join(w for w in written if w)
