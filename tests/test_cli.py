@@ -69,7 +69,7 @@ def test_check_json_lists_diagnostics(capsys: pytest.CaptureFixture[str]) -> Non
     diagnostics = json.loads(out)
     assert code == 1
     assert diagnostics and all(DiagnosticModel.model_validate(d) for d in diagnostics)
-    assert {d["code"] for d in diagnostics} == {"T013"}
+    assert {d["code"] for d in diagnostics if d["severity"] == "erreur"} == {"T013"}
 
 
 def test_check_clean_files_exit_zero(capsys: pytest.CaptureFixture[str]) -> None:

@@ -147,7 +147,15 @@ def _unchecked_without_value(tmp: Path, name: str) -> Result:
     raise AssertionError("E006 attendu")  # pragma: no cover
 
 
+def _cantine_profile(tmp: Path, name: str) -> Result:
+    """`tarifrules check --profil cantine-1-euro`: the conditions of the State aid (T065, T066)."""
+    text = (CORPUS / Path(name).name).read_text(encoding="utf-8")
+    return tarifrules.check(text, file=name, profile="cantine-1-euro"), {name: text}
+
+
 GENERATED: dict[str, Callable[..., Result]] = {
+    "T065-cantine-1-euro": _cantine_profile,
+    "T066-tarif-social-au-dela-de-1000": _cantine_profile,
     "E006-fichier-non-verifie": _unchecked_without_value,
     "E003-fichier-non-verifie": _unchecked_grid,
     "F001-introuvable": _missing_file,

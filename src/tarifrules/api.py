@@ -10,11 +10,14 @@ from .parser import parse
 from .source import read_source
 
 
-def check(path_or_text: str | Path, *, file: str | None = None) -> list[Diagnostic]:
-    """Every diagnostic of a file (syntax errors included), never raising for them."""
+def check(path_or_text: str | Path, *, file: str | None = None, profile: str | None = None) -> list[Diagnostic]:
+    """Every diagnostic of a file (syntax errors included), never raising for them.
+
+    `profile` (`cantine-1-euro`) adds the conditions of a named profile (`ValueError` if unknown).
+    """
     try:
         text, name = read_source(path_or_text, file)
-        return check_program(parse(text, name))
+        return check_program(parse(text, name), profile)
     except TarifError as exc:
         return list(exc.diagnostics)
 

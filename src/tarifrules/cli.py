@@ -142,7 +142,9 @@ def cli() -> None:
 @click.help_option("-h", "--help", help="Affiche cette aide et quitte.")
 @click.argument("files", nargs=-1, required=True, metavar="FICHIER...")
 @click.option("--json", "as_json", is_flag=True, help="Diagnostics en JSON.")
-def check_command(files: tuple[str, ...], as_json: bool) -> None:
+@click.option("--profil", "profile", type=click.Choice(["cantine-1-euro"]), metavar="cantine-1-euro",
+              help="Vérifie aussi les conditions d'un dispositif (cantine à 1 €).")
+def check_command(files: tuple[str, ...], as_json: bool, profile: str | None) -> None:
     """Vérifie des fichiers .tarif (code 0 : aucune erreur ; 1 : erreurs)."""
     from .api import check
     from .diagnostics import TarifError
@@ -151,7 +153,7 @@ def check_command(files: tuple[str, ...], as_json: bool) -> None:
 
     everything: list[Diagnostic] = []
     for file in files:
-        diagnostics = check(Path(file))
+        diagnostics = check(Path(file), profile=profile)
         everything.extend(diagnostics)
         if not as_json and diagnostics:
             try:

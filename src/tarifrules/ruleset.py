@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import nodes as n
 from .checks import check_program
+from .checks.catalogue import unreliable_negatives, unreliable_on
 from .checks.types import node_kinds
 from .diagnostics import Diagnostic, TarifError, error
 from .evaluate import NOT_APPLICABLE, Compiler, Env
@@ -101,6 +102,8 @@ class RuleSet:
         self._traced_outputs = tuple((d.name, self._tracing.name(d.name)) for d in program.outputs)
         self.kinds = node_kinds(program, self.symbols)
         self._reader = SituationReader(self.symbols.data, set(self.symbols.pieces))
+        # MEN boursier data whose « non » may only mean « not known yet » on some dates (catalogue)
+        self._unreliable = unreliable_negatives(program)
 
     @property
     def file(self) -> str:
@@ -122,6 +125,9 @@ class RuleSet:
         """Evaluate one household. Raises `TarifError` for a bad situation or date."""
         day = self._check_date(date)
         data = self._reader.read(situation)
+        for name, entry, negatives in self._unreliable:
+            if name in data and data[name] in negatives and unreliable_on(entry, day):
+                del data[name]  # before mid-October a negative answer is read as unknown
         env = Env(data)
         outputs = {name: make(fn(env)) for name, fn, make in self._outputs}
         return Evaluation(self, data, day, outputs)

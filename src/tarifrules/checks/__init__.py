@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from .. import nodes as n
 from ..diagnostics import Diagnostic
 from ..symbols import collect
+from .catalogue import check_catalogue, check_profile
 from .context import Context
 from .cycles import check_cycles
 from .examples import check_examples
@@ -29,11 +30,15 @@ CHECKS: tuple[Check, ...] = (
     check_grids,
     check_priorities,
     check_examples,
+    check_catalogue,
 )
 
 
-def check_program(program: n.Program) -> list[Diagnostic]:
-    """Every diagnostic for a parsed program, errors and warnings, in file order."""
+def check_program(program: n.Program, profile: str | None = None) -> list[Diagnostic]:
+    """Every diagnostic for a parsed program, errors and warnings, in file order.
+
+    `profile` (`cantine-1-euro`) adds the checks of a named set of conditions.
+    """
     symbols = collect(program)
     kinds, type_problems = infer_types(program, symbols)
     context = Context(program, symbols, kinds)
@@ -45,5 +50,7 @@ def check_program(program: n.Program) -> list[Diagnostic]:
         # Later checks evaluate conditions: they need names resolved, no cycle, sound types.
         for check in CHECKS[3:]:
             diagnostics.extend(check(context))
+        if profile is not None:
+            diagnostics.extend(check_profile(context, profile))
     unique = {(d.code, d.span, d.message): d for d in diagnostics}
     return sorted(unique.values(), key=lambda d: (d.span.line, d.span.column, d.code))
