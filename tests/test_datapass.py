@@ -15,13 +15,14 @@ from tarifrules.models import DataPassModel
 from tarifrules.ruleset import load
 from tarifrules.scopes import analyse
 
-from .helpers import EXAMPLES, GOLDEN, assert_golden
+from .helpers import EXAMPLES, GOLDEN, ROOT, assert_golden
 
 FILES = sorted(EXAMPLES.glob("*.tarif"))
 
 
 def _prepare(path: Path, form: str | None = None) -> DataPassModel:
-    return prepare([load(path)], form)
+    # Named relative to the repository, so that golden files do not depend on the clone's place.
+    return prepare([load(path, file=path.relative_to(ROOT).as_posix())], form)
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
