@@ -19,7 +19,7 @@ from typing import Any
 from . import nodes as n
 from .catalogue import Catalogue, CatalogueEntry, load_catalogue
 from .checks.context import Context
-from .checks.solver import MAX_HOUSEHOLDS, candidates
+from .checks.solver import _NUMERIC, MAX_HOUSEHOLDS, _enumerable, candidates
 from .diagnostics import TarifError
 from .ruleset import RuleSet
 from .symbols import definition_references
@@ -162,6 +162,8 @@ def needed_data(ruleset: RuleSet, output: str) -> tuple[set[str], bool]:
     """Data some household makes the evaluator read for `output`, and whether this is exact."""
     mentioned = sorted(mentioned_data(ruleset, output))
     context = Context(ruleset.program, ruleset.symbols, dict(ruleset.kinds.names))
+    if not _decided_at_thresholds(context, output):
+        return set(mentioned), False
     domains: list[list[Any]] = []
     for name in mentioned:
         values = candidates(context, name)
@@ -185,6 +187,45 @@ def needed_data(ruleset: RuleSet, output: str) -> tuple[set[str], bool]:
         if len(read) == len(mentioned):
             break
     return read, True
+
+
+def _decided_at_thresholds(context: Context, output: str) -> bool:
+    """True when the comparisons and grids `output` depends on can only change at the values
+    `candidates` tries: a numeric datum is compared with (or graded by) written numbers, and
+    any other compared value is not computed from numeric data (`qf × 2 < 1 000 €` changes at
+    500 €, a value no threshold names)."""
+    symbols = context.symbols
+
+    def numeric_datum(node: n.Expr | None) -> bool:
+        return isinstance(node, n.Ref) and node.name in symbols.data and symbols.data[node.name].type.kind in _NUMERIC
+
+    seen: set[str] = set()
+    todo = [output]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for piece in symbols.pieces.get(name, ()):
+            for part in n.definition_parts(piece.definition):
+                for node in n.walk(part):
+                    match node:
+                        case n.Ref(name=ref) if ref in symbols.pieces:
+                            todo.append(ref)
+                        case n.Compare(left=left, right=right):
+                            for side, other in ((left, right), (right, left)):
+                                if numeric_datum(side) and not isinstance(other, n.Number):
+                                    return False
+                                if not numeric_datum(side) and not _enumerable(context, [side]):
+                                    return False
+                        case n.Grid(selector=selector, rows=rows):
+                            if numeric_datum(selector):
+                                if any(bound is not None and not isinstance(bound.value, n.Number)
+                                       for row in rows for bound in (row.lower, row.upper)):
+                                    return False
+                            elif not _enumerable(context, [selector]):
+                                return False
+    return True
 
 
 def _data_refs(ruleset: RuleSet) -> dict[int, str]:
