@@ -24,6 +24,8 @@ EXPECTED = {
     "le-langon-cantine.tarif": ["cnaf_quotient_familial"],
     "wavrin-centre-loisirs.tarif": [],
     "gpso-conservatoires.tarif": [],
+    "creche-bareme-cnaf.tarif": ["cnav_participation_familiale_eaje_parametres_calcul"],
+    "tarif-quotient-fiscal.tarif": ["cnaf_quotient_familial"],  # DGFiP data: a separate habilitation
 }
 
 
@@ -90,3 +92,11 @@ article 1 "Aide"
     sinon : 0 €
 """
     assert analyse([tarifrules.load(text)]).scopes == ["men_statut_boursier"]
+
+
+def test_fiscal_quotient_lists_dgfip_only_under_its_own_habilitation() -> None:
+    report = analyse([tarifrules.load(EXAMPLES / "tarif-quotient-fiscal.tarif")])
+    document = report.to_json()
+    assert document["scopes"] == ["cnaf_quotient_familial"]
+    assert sorted(document["habilitations"]["api_impot_particulier"]) == ["dgfip_nbpart", "dgfip_rfr"]
+    assert not any(scope.startswith("dgfip_") for scope in document["by_scope"])
