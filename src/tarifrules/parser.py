@@ -76,7 +76,7 @@ def _parser() -> Lark:
         lexer="contextual",
         propagate_positions=True,
         maybe_placeholders=False,
-        cache=False,
+        cache=True,  # lark keeps the built tables in the temporary folder: later processes start faster
     )
 
 

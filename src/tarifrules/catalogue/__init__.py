@@ -347,10 +347,13 @@ def _candidates(text: str) -> Iterator[str]:
 # ------------------------------------------------------------------ loading
 
 
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse_catalogue(text: str, origin: str = "catalogue.yaml") -> Catalogue:
     """Validate a catalogue written in YAML; `CatalogueError` names the entry and the field."""
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_SAFE_LOADER)  # the libyaml safe loader when built with it: 10× faster
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (ligne {mark.line + 1}, colonne {mark.column + 1})" if mark is not None else ""
