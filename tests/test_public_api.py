@@ -126,3 +126,11 @@ def test_huge_values_are_checked_exactly_not_through_a_28_digit_context() -> Non
     evaluation = rules.evaluate({"quotient_familial": "100000000000000000000000000,01", "rang_enfant": 1,
                                  "exterieur": False}, date="21/10/2025")
     assert evaluation.outputs["tarif_journee"].value == Decimal("10.63")
+
+
+def test_booleans_accept_the_integers_0_and_1_like_the_strings() -> None:
+    rules = tarifrules.load(CANTINE)
+    assert rules.evaluate({"quotient_familial": 650, "demandeur_emploi": 1}).outputs["tarif_repas"].value == Decimal("1.05")
+    assert rules.evaluate({"quotient_familial": 650, "demandeur_emploi": 0}).outputs["tarif_repas"].value == Decimal("2.10")
+    with pytest.raises(tarifrules.TarifError):
+        rules.evaluate({"quotient_familial": 650, "demandeur_emploi": 2})

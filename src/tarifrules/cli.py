@@ -70,14 +70,14 @@ def _read_situation_file(path: str) -> dict[str, Any]:
         raise _UsageProblem(f"situation introuvable : {path}", "vérifiez le chemin du fichier") from None
     except (OSError, UnicodeDecodeError):
         raise _UsageProblem(f"situation illisible : {path}", "un fichier JSON ou YAML en UTF-8 est attendu") from None
+    import yaml
+
     try:
         if file.suffix.lower() in (".yaml", ".yml"):
-            import yaml
-
             data = yaml.safe_load(text)
         else:
             data = json.loads(text, parse_float=Decimal)
-    except (ValueError, Exception) as exc:  # json and yaml errors: both say where
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:  # both say where
         line = getattr(exc, "lineno", None) or getattr(getattr(exc, "problem_mark", None), "line", None)
         where = f" (ligne {line})" if line else ""
         raise _UsageProblem(f"la situation {path} n'est pas un JSON/YAML valide{where}",

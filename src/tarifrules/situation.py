@@ -100,6 +100,8 @@ def _plain(value: Decimal, unit: str = "") -> str:
 def _boolean(raw: Any) -> bool:
     if type(raw) is bool:
         return raw
+    if type(raw) is int and raw in (0, 1):  # as the strings "0" and "1"
+        return raw == 1
     if isinstance(raw, str):
         word = raw.strip().lower()
         if word in _TRUE:
