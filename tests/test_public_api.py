@@ -130,7 +130,8 @@ def test_huge_values_are_checked_exactly_not_through_a_28_digit_context() -> Non
 
 def test_booleans_accept_the_integers_0_and_1_like_the_strings() -> None:
     rules = tarifrules.load(CANTINE)
-    assert rules.evaluate({"quotient_familial": 650, "demandeur_emploi": 1}).outputs["tarif_repas"].value == Decimal("1.05")
-    assert rules.evaluate({"quotient_familial": 650, "demandeur_emploi": 0}).outputs["tarif_repas"].value == Decimal("2.10")
+    for flag, price in ((1, "1.05"), (0, "2.10")):
+        evaluation = rules.evaluate({"quotient_familial": 650, "demandeur_emploi": flag})
+        assert evaluation.outputs["tarif_repas"].value == Decimal(price)
     with pytest.raises(tarifrules.TarifError):
         rules.evaluate({"quotient_familial": 650, "demandeur_emploi": 2})
