@@ -22,7 +22,7 @@ from .checks.context import Context
 from .checks.solver import _NUMERIC, MAX_HOUSEHOLDS, _enumerable, candidates
 from .diagnostics import TarifError
 from .ruleset import RuleSet
-from .symbols import definition_references
+from .symbols import definition_references, dependency_parts, references
 
 API_PARTICULIER = "api_particulier"
 
@@ -141,21 +141,8 @@ def analyse(rulesets: Sequence[RuleSet], catalogue: Catalogue | None = None) -> 
 def mentioned_data(ruleset: RuleSet, output: str) -> set[str]:
     """Data named by the rules an output depends on (directly or through other names)."""
     symbols = ruleset.symbols
-    found: set[str] = set()
-    seen: set[str] = set()
-    todo = [output]
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        for piece in symbols.pieces.get(name, ()):
-            for ref in definition_references(piece.definition):
-                if ref.name in symbols.data:
-                    found.add(ref.name)
-                else:
-                    todo.append(ref.name)
-    return found
+    return {ref.name for part in dependency_parts(symbols, [output]) for ref in references(part)
+            if ref.name in symbols.data}
 
 
 def needed_data(ruleset: RuleSet, output: str) -> tuple[set[str], bool]:
@@ -199,32 +186,22 @@ def _decided_at_thresholds(context: Context, output: str) -> bool:
     def numeric_datum(node: n.Expr | None) -> bool:
         return isinstance(node, n.Ref) and node.name in symbols.data and symbols.data[node.name].type.kind in _NUMERIC
 
-    seen: set[str] = set()
-    todo = [output]
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        for piece in symbols.pieces.get(name, ()):
-            for part in n.definition_parts(piece.definition):
-                for node in n.walk(part):
-                    match node:
-                        case n.Ref(name=ref) if ref in symbols.pieces:
-                            todo.append(ref)
-                        case n.Compare(left=left, right=right):
-                            for side, other in ((left, right), (right, left)):
-                                if numeric_datum(side) and not isinstance(other, n.Number):
-                                    return False
-                                if not numeric_datum(side) and not _enumerable(context, [side]):
-                                    return False
-                        case n.Grid(selector=selector, rows=rows):
-                            if numeric_datum(selector):
-                                if any(bound is not None and not isinstance(bound.value, n.Number)
-                                       for row in rows for bound in (row.lower, row.upper)):
-                                    return False
-                            elif not _enumerable(context, [selector]):
-                                return False
+    for part in dependency_parts(symbols, [output]):
+        for node in n.walk(part):
+            match node:
+                case n.Compare(left=left, right=right):
+                    for side, other in ((left, right), (right, left)):
+                        if numeric_datum(side) and not isinstance(other, n.Number):
+                            return False
+                        if not numeric_datum(side) and not _enumerable(context, [side]):
+                            return False
+                case n.Grid(selector=selector, rows=rows):
+                    if numeric_datum(selector):
+                        if any(bound is not None and not isinstance(bound.value, n.Number)
+                               for row in rows for bound in (row.lower, row.upper)):
+                            return False
+                    elif not _enumerable(context, [selector]):
+                        return False
     return True
 
 

@@ -7,7 +7,7 @@ comes before the pieces of article N, conditional pieces before the unconditiona
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from . import nodes as n
@@ -92,3 +92,23 @@ def references(expr: n.Expr | n.Grid | n.Cases | None) -> Iterator[n.Ref]:
 
 def definition_references(definition: n.Definition) -> Iterator[n.Ref]:
     return (ref for part in n.definition_parts(definition) for ref in references(part))
+
+
+def dependency_parts(symbols: Symbols, roots: Iterable[n.Expr | n.Grid | n.Cases | str]) -> Iterator[
+        n.Expr | n.Grid | n.Cases]:
+    """The given expressions (or the definitions of the given names), then the definitions of
+    every name they use, each once: all the rules a result depends on."""
+    seen: set[str] = set()
+    todo = list(roots)
+    while todo:
+        root = todo.pop()
+        if isinstance(root, str):
+            if root in seen:
+                continue
+            seen.add(root)
+            parts = [part for piece in symbols.pieces.get(root, ()) for part in n.definition_parts(piece.definition)]
+        else:
+            parts = [root]
+        for part in parts:
+            yield part
+            todo.extend(ref.name for ref in references(part) if ref.name in symbols.pieces)

@@ -17,7 +17,7 @@ from typing import Any
 from .. import nodes as n
 from ..diagnostics import TarifError
 from ..evaluate import Compiler, Env, literal_value
-from ..symbols import definition_references, references
+from ..symbols import dependency_parts, references
 from ..values import format_decimal, format_money, format_rate
 from .context import Context
 
@@ -27,17 +27,7 @@ _CONTINUOUS_STEP = Decimal("0.0001")
 
 def reachable_data(context: Context, exprs: list[n.Expr]) -> list[str]:
     """Data read by the expressions, directly or through the names they use."""
-    seen_names: set[str] = set()
-    found: dict[str, None] = {}
-    todo = [ref for e in exprs for ref in references(e)]
-    while todo:
-        ref = todo.pop()
-        if ref.name in context.symbols.data:
-            found[ref.name] = None
-        elif ref.name in context.symbols.pieces and ref.name not in seen_names:
-            seen_names.add(ref.name)
-            for piece in context.symbols.pieces[ref.name]:
-                todo.extend(definition_references(piece.definition))
+    found = {ref.name for part in dependency_parts(context.symbols, exprs) for ref in references(part)}
     return [name for name in context.symbols.data if name in found]
 
 
@@ -121,20 +111,12 @@ def search(context: Context, conditions: list[n.Expr],
 def _enumerable(context: Context, conditions: list[n.Expr]) -> bool:
     """True when results only change at the thresholds `candidates` tries: numbers from the
     data are compared or graded as they are, never computed on first."""
-    seen: set[str] = set()
-    todo: list[n.Expr | n.Grid | n.Cases] = list(conditions)
-    while todo:
-        for node in n.walk(todo.pop()):
-            match node:
-                case n.Arith() | n.Extremum() | n.Limit() | n.Round() if any(
-                    context.symbols.data[ref.name].type.kind in _NUMERIC
-                    for ref in references(node) if ref.name in context.symbols.data
-                ):
-                    return False
-                case n.Ref(name=name) if name in context.symbols.pieces and name not in seen:
-                    seen.add(name)
-                    for piece in context.symbols.pieces[name]:
-                        todo.extend(n.definition_parts(piece.definition))
+    data = context.symbols.data
+    for part in dependency_parts(context.symbols, conditions):
+        for node in n.walk(part):
+            computed = isinstance(node, (n.Arith, n.Extremum, n.Limit, n.Round))
+            if computed and any(data[ref.name].type.kind in _NUMERIC for ref in references(node) if ref.name in data):
+                return False
     return True
 
 
