@@ -118,33 +118,21 @@ def _builder_bug(tmp: Path, name: str, monkeypatch: pytest.MonkeyPatch) -> Resul
     return diagnostics, {name: VALID}
 
 
-def _unchecked_grid(tmp: Path, name: str) -> Result:
-    """E003 guards the evaluator: a checked file covers every value, so bypass the checker."""
-    from tarifrules.parser import parse
-    from tarifrules.ruleset import RuleSet
+def _unchecked(rule: str) -> Callable[[Path, str], Result]:
+    """The evaluator's guards (E003, E006) cannot fire on a checked file: bypass the checker."""
 
-    text = VALID.replace("  tarif_repas : 3,20 €", "  tarif_repas : grille selon quotient_familial\n"
-                         "    de 0 € à 500 € exclu : 1,00 €\n    à partir de 800 € : 3,20 €")
-    rules = RuleSet(parse(text, name), (), text)
-    try:
-        rules.evaluate({"quotient_familial": 650})
-    except TarifError as exc:
-        return list(exc.diagnostics), {name: text}
-    raise AssertionError("E003 attendu")  # pragma: no cover
+    def evaluate_unchecked(tmp: Path, name: str) -> Result:
+        from tarifrules.parser import parse
+        from tarifrules.ruleset import RuleSet
 
+        text = VALID.replace("  tarif_repas : 3,20 €", rule)
+        try:
+            RuleSet(parse(text, name), (), text).evaluate({"quotient_familial": 650})
+        except TarifError as exc:
+            return list(exc.diagnostics), {name: text}
+        raise AssertionError(f"{name} : aucune erreur")  # pragma: no cover
 
-def _unchecked_without_value(tmp: Path, name: str) -> Result:
-    """E006 guards the evaluator: a checked file gives every name a value, so bypass the checker."""
-    from tarifrules.parser import parse
-    from tarifrules.ruleset import RuleSet
-
-    text = VALID.replace("  tarif_repas : 3,20 €", "  tarif_repas : 1,00 €\n    si quotient_familial < 500 €")
-    rules = RuleSet(parse(text, name), (), text)
-    try:
-        rules.evaluate({"quotient_familial": 650})
-    except TarifError as exc:
-        return list(exc.diagnostics), {name: text}
-    raise AssertionError("E006 attendu")  # pragma: no cover
+    return evaluate_unchecked
 
 
 def _cantine_profile(tmp: Path, name: str) -> Result:
@@ -156,8 +144,9 @@ def _cantine_profile(tmp: Path, name: str) -> Result:
 GENERATED: dict[str, Callable[..., Result]] = {
     "T065-cantine-1-euro": _cantine_profile,
     "T066-tarif-social-au-dela-de-1000": _cantine_profile,
-    "E006-fichier-non-verifie": _unchecked_without_value,
-    "E003-fichier-non-verifie": _unchecked_grid,
+    "E006-fichier-non-verifie": _unchecked("  tarif_repas : 1,00 €\n    si quotient_familial < 500 €"),
+    "E003-fichier-non-verifie": _unchecked("  tarif_repas : grille selon quotient_familial\n"
+                                           "    de 0 € à 500 € exclu : 1,00 €\n    à partir de 800 € : 3,20 €"),
     "F001-introuvable": _missing_file,
     "F001-dossier": _directory,
     "F002-latin1": _latin1,
