@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from . import nodes as n
 from .checks.types import Kinds
 from .evaluate import NOT_APPLICABLE
+from .nodes import UNIT_OF_KIND
 from .symbols import Piece, Symbols, ordered_pieces, references
-from .values import UNKNOWN, format_decimal, format_money, format_rate, spell_written
+from .values import UNKNOWN, spell, spell_written
 
 if TYPE_CHECKING:
     from .ruleset import Evaluation
@@ -127,20 +127,8 @@ class _Explainer:
             return "inconnu"
         if value is NOT_APPLICABLE:
             return "sans valeur"
-        if isinstance(value, bool):
-            return "oui" if value else "non"
-        if isinstance(value, datetime.date):
-            return value.strftime("%d/%m/%Y")
-        if isinstance(value, Decimal):
-            kind = self.kinds.names.get(node) if isinstance(node, str) else self.kinds.nodes.get(id(node))
-            if kind is n.Kind.MONTANT and value == value.to_integral_value() and self._whole_euros(node):
-                return f"{format_decimal(value)} €"
-            if kind is n.Kind.MONTANT:
-                return format_money(value)
-            if kind is n.Kind.TAUX:
-                return format_rate(value)
-            return format_decimal(value)
-        return str(value)
+        kind = self.kinds.names.get(node) if isinstance(node, str) else self.kinds.nodes.get(id(node))
+        return spell(value, UNIT_OF_KIND.get(kind) if kind else None, whole_euros=self._whole_euros(node))
 
     def show_result(self, value: Any, name: str) -> str:
         """The value of a defined name: « indéterminé » rather than « inconnu » (a datum's word)."""

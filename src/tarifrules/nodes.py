@@ -40,6 +40,10 @@ class Unit(StrEnum):
     PERCENT = "%"
 
 
+UNIT_OF_KIND: dict[Kind, str] = {Kind.MONTANT: "€", Kind.TAUX: "%"}
+"""The unit a value of each kind is written with (the other kinds have none)."""
+
+
 # ------------------------------------------------------------------ expressions
 
 

@@ -25,12 +25,11 @@ from .parser import parse
 from .situation import SituationReader
 from .source import read_source
 from .symbols import Symbols, collect
-from .values import UNKNOWN, format_decimal, money_value, parse_date, percent
+from .values import UNKNOWN, format_decimal, money_value, parse_date, percent, spell
 
 if TYPE_CHECKING:
     from .explain import Explanation
 
-_UNITS = {n.Kind.MONTANT: "€", n.Kind.TAUX: "%"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,17 +43,11 @@ class Output:
 
     def display(self) -> str:
         """French spelling: `1,05 €`, `50 %`, `oui`, `01/09/2025`, `indéterminé`."""
-        value = self.value
         if self.status != "value":
             return "indéterminé"
-        if isinstance(value, bool):
-            return "oui" if value else "non"
-        if isinstance(value, datetime.date):
-            return value.strftime("%d/%m/%Y")
-        if isinstance(value, Decimal):
-            text = format_decimal(value, min_places=2 if self.unit == "€" else 0)
-            return f"{text} {self.unit}" if self.unit else text
-        return str(value)
+        if self.unit == "%" and isinstance(self.value, Decimal):  # held in percent here, not as a fraction
+            return f"{format_decimal(self.value)} %"
+        return spell(self.value, self.unit)
 
     def json_value(self) -> Any:
         value = self.value
@@ -66,7 +59,7 @@ class Output:
 
 
 def _output_factory(name: str, kind: n.Kind) -> Any:
-    unit = _UNITS.get(kind)
+    unit = n.UNIT_OF_KIND.get(kind)
 
     def make(value: Any) -> Output:
         if value is UNKNOWN or value is NOT_APPLICABLE:

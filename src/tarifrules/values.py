@@ -134,3 +134,19 @@ def percent(fraction: Decimal) -> Decimal:
 def decimal_string(value: Decimal) -> str:
     """JSON spelling of an exact decimal: plain digits, dot, no exponent."""
     return format(value, "f")
+
+
+def spell(value: object, unit: str | None = None, *, whole_euros: bool = False) -> str:
+    """A runtime value in French: `1,05 €`, `700 €` (a datum in whole euros), `0,45 %` (a taux
+    held as a fraction), `oui`, `01/09/2025`; `unit` is "€", "%" or None."""
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, datetime.date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, Decimal):
+        if unit == "€":
+            return f"{format_decimal(value)} €" if whole_euros and decimal_places(value) == 0 else format_money(value)
+        if unit == "%":
+            return format_rate(value)
+        return format_decimal(value)
+    return str(value)

@@ -17,8 +17,9 @@ from typing import Any
 from .. import nodes as n
 from ..diagnostics import TarifError
 from ..evaluate import Compiler, Env, literal_value
+from ..nodes import UNIT_OF_KIND
 from ..symbols import dependency_parts, references
-from ..values import format_decimal, format_money, format_rate
+from ..values import spell
 from .context import Context
 
 MAX_HOUSEHOLDS = 20_000
@@ -127,18 +128,7 @@ def describe(context: Context, household: dict[str, Any]) -> str:
     """`quotient_familial = 650 €, demandeur_emploi = non` (values of one household)."""
     parts = []
     for name, value in household.items():
-        kind = context.symbols.data[name].type.kind
-        if isinstance(value, bool):
-            text = "oui" if value else "non"
-        elif kind is n.Kind.MONTANT and context.symbols.data[name].type.granularity is n.Granularity.ENTIER:
-            text = f"{format_decimal(value)} €"  # a datum in whole euros reads as written: 700 €
-        elif kind is n.Kind.MONTANT:
-            text = format_money(value)
-        elif kind is n.Kind.TAUX:
-            text = format_rate(value)
-        elif isinstance(value, Decimal):
-            text = format_decimal(value)
-        else:
-            text = str(value)
+        spec = context.symbols.data[name].type
+        text = spell(value, UNIT_OF_KIND.get(spec.kind), whole_euros=spec.granularity is n.Granularity.ENTIER)
         parts.append(f"{name} = {text}")
     return ", ".join(parts) if parts else "toujours"
