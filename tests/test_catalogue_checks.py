@@ -153,6 +153,8 @@ def test_evaluator_reads_an_early_no_as_unknown() -> None:
     early = rules.evaluate({"boursier": "non"}, date="01/10/2025")
     assert early.outputs["tarif"].status == "unknown"
     assert early.missing == ("boursier",)
+    assert early.set_aside == ("boursier",)
+    assert "n'est pas fiable avant mi-octobre" in str(early.explain())
     assert rules.evaluate({"boursier": "oui"}, date="01/10/2025").outputs["tarif"].display() == "1,00 €"
     assert rules.evaluate({"boursier": "non"}, date="15/10/2025").outputs["tarif"].display() == "3,20 €"
     assert rules.evaluate({"boursier": "non"}, date="31/07/2026").outputs["tarif"].display() == "3,20 €"

@@ -92,6 +92,7 @@ class Explanation:
     file: str
     date: datetime.date
     outputs: tuple[OutputExplanation, ...]
+    set_aside: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         lines = []
@@ -100,6 +101,9 @@ class Explanation:
             lines.extend(f"  {step.sentence()}" for step in output.steps)
             if output.missing:
                 lines.append(f"  Manque pour conclure : {', '.join(output.missing)}.")
+        for name in self.set_aside:
+            lines.append(f"« {name} » : une réponse négative de l'Éducation nationale n'est pas fiable avant "
+                         "mi-octobre ; elle a été lue comme inconnue.")
         return "\n".join(lines)
 
     def to_json(self) -> list[dict[str, Any]]:
@@ -383,4 +387,4 @@ def explain(evaluation: Evaluation, trace: dict[Any, Any]) -> Explanation:
         explainer.explain_name(name)
         outputs.append(OutputExplanation(name, output.status, output.display(), tuple(explainer.steps),
                                          evaluation.missing_for(name)))
-    return Explanation(ruleset.file, evaluation.date, tuple(outputs))
+    return Explanation(ruleset.file, evaluation.date, tuple(outputs), evaluation.set_aside)

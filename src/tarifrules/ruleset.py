@@ -118,12 +118,14 @@ class RuleSet:
         """Evaluate one household. Raises `TarifError` for a bad situation or date."""
         day = self._check_date(date)
         data = self._reader.read(situation)
+        set_aside: list[str] = []
         for name, entry, negatives in self._unreliable:
             if name in data and data[name] in negatives and unreliable_on(entry, day):
                 del data[name]  # before mid-October a negative answer is read as unknown
+                set_aside.append(name)
         env = Env(data)
         outputs = {name: make(fn(env)) for name, fn, make in self._outputs}
-        return Evaluation(self, data, day, outputs)
+        return Evaluation(self, data, day, outputs, tuple(set_aside))
 
     def _check_date(self, date: datetime.date | str | None) -> datetime.date:
         if date is None:
@@ -166,11 +168,13 @@ class RuleSet:
 class Evaluation:
     """The result for one household: `outputs[name]`, `missing`, `explain()`."""
 
-    def __init__(self, ruleset: RuleSet, data: dict[str, Any], date: datetime.date, outputs: dict[str, Output]):
+    def __init__(self, ruleset: RuleSet, data: dict[str, Any], date: datetime.date, outputs: dict[str, Output],
+                 set_aside: tuple[str, ...] = ()):
         self.ruleset = ruleset
         self.data = data
         self.date = date
         self.outputs = outputs
+        self.set_aside = set_aside  # data given but read as unknown (a negative answer not yet reliable)
 
     @cached_property
     def _trace(self) -> dict[Any, Any]:
