@@ -334,6 +334,35 @@ def fmt_command(files: tuple[str, ...], check_only: bool) -> None:
     sys.exit(EXIT_PROBLEMS if broken or (check_only and unformatted) else EXIT_OK)
 
 
+@cli.command("fake-api-particulier")
+@click.help_option("-h", "--help", help="Affiche cette aide et quitte.")
+@click.option("--port", type=int, default=8080, show_default=True, help="Port d'écoute (0 : port libre).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Adresse d'écoute.")
+@click.option("--scopes", metavar="SCOPE,SCOPE…",
+              help="Scopes du jeton émis au démarrage (défaut : tous ceux du faux serveur).")
+def fake_api_particulier_command(port: int, host: str, scopes: str | None) -> None:
+    """Lance un faux API Particulier local (foyers fictifs)."""
+    from .api_particulier.fake import ALL_SCOPES, DEFAULT, make_server
+
+    chosen = [s.strip() for s in scopes.split(",") if s.strip()] if scopes else list(ALL_SCOPES)
+    try:
+        server = make_server(host, port, DEFAULT)
+    except OSError as exc:
+        _fail(f"impossible d'écouter sur {host}:{port} : {exc.strerror or exc}")
+    token = DEFAULT.issue_token(chosen)
+    bound_port = server.server_address[1]
+    click.echo(f"Faux API Particulier sur http://{host}:{bound_port} (Ctrl-C pour arrêter)")
+    click.echo(f"Jeton ({', '.join(chosen)}) : {token}")
+    sys.stdout.flush()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("arrêté")
+    finally:
+        server.server_close()
+    sys.exit(EXIT_OK)
+
+
 # ------------------------------------------------------------------ entry point
 
 _CLICK_WORDS = {
