@@ -141,7 +141,37 @@ def _cantine_profile(tmp: Path, name: str) -> Result:
     return tarifrules.check(text, file=name, profile="cantine-1-euro"), {name: text}
 
 
+def _api(call: Callable[[], object]) -> Callable[[Path, str], Result]:
+    """API Particulier client configuration errors (A0xx): no file, no position."""
+
+    def run(tmp: Path, name: str) -> Result:
+        try:
+            call()
+        except TarifError as exc:
+            return list(exc.diagnostics), {}
+        raise AssertionError(f"{name} : aucune erreur")  # pragma: no cover
+
+    return run
+
+
+def _api_cases() -> dict[str, Callable[..., Result]]:
+    from tarifrules.api_particulier.client import ApiParticulier, Identity, check_identity, validate_siret
+
+    siret = "13002526500013"
+    person = {"nom_naissance": "DURAND", "prenoms": ["ANNE", "MARIE"], "sexe": "F", "annee_naissance": 1990,
+              "mois_naissance": 5, "jour_naissance": 3, "code_commune_naissance": "24037"}
+    return {
+        "A001-siret-invalide": _api(lambda: validate_siret("13002526500014")),
+        "A002-identite-invalide": _api(lambda: Identity.parse({**person, "sexe": "X", "code_pays_naissance": "99134"})),
+        "A002-mesri-un-prenom": _api(lambda: check_identity("/v3/mesri/statut_etudiant/identite",
+                                                            Identity.parse(person))),
+        "A003-jeton-absent": _api(lambda: ApiParticulier(token="", recipient=siret)),
+        "A004-environnement-inconnu": _api(lambda: ApiParticulier(token="t", recipient=siret, base_url="prod")),
+    }
+
+
 GENERATED: dict[str, Callable[..., Result]] = {
+    **_api_cases(),
     "T065-cantine-1-euro": _cantine_profile,
     "T066-tarif-social-au-dela-de-1000": _cantine_profile,
     "E006-fichier-non-verifie": _unchecked("  tarif_repas : 1,00 €\n    si quotient_familial < 500 €"),
