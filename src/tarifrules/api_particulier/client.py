@@ -445,6 +445,31 @@ def _log(endpoint_path: str, outcome: ApiResult | Retry, attempt: int) -> None:
               endpoint_path, attempt + 1, result.http_status, result.status, result.code, result.request_id)
 
 
+class _Attempts:
+    """The retry state of one call, shared by the sync and async clients (they only differ in
+    how they send and sleep)."""
+
+    def __init__(self, client: _Base, endpoint_path: str, scopes: tuple[str, ...]):
+        self.client, self.endpoint_path, self.scopes = client, endpoint_path, scopes
+        self.rate_hits = self.failures = self.attempt = 0
+
+    def settle(self, answer: httpx.Response | httpx.TransportError) -> ApiResult | float:
+        """The final result, or the delay (seconds) to wait before the next attempt."""
+        outcome: ApiResult | Retry
+        if isinstance(answer, httpx.TimeoutException):
+            outcome = _timeout_result(self.failures, self.client.backoff)
+        elif isinstance(answer, httpx.TransportError):
+            outcome = _transport_result(self.failures, self.client.backoff)
+        else:
+            outcome = interpret(answer, self.failures, backoff=self.client.backoff, scopes=self.scopes)
+        _log(self.endpoint_path, outcome, self.attempt)
+        self.attempt += 1
+        done, self.rate_hits, self.failures = self.client._next(outcome, self.rate_hits, self.failures)
+        if isinstance(outcome, ApiResult):
+            return outcome
+        return outcome.result if done else outcome.delay
+
+
 class ApiParticulier(_Base):
     """Synchronous client. `get` never raises for API answers; see `ApiResult`."""
 
@@ -469,24 +494,16 @@ class ApiParticulier(_Base):
     def get(self, endpoint_path: str, identity: Identity | None = None, *, access_token: str | None = None,
             scopes: Sequence[str] = (), **params: Any) -> ApiResult:
         request = self._request(endpoint_path, identity, access_token, params)
-        rate_hits = failures = 0
-        attempt = 0
+        attempts = _Attempts(self, endpoint_path, tuple(scopes))
         while True:
-            outcome: ApiResult | Retry
             try:
-                response = self._client.send(request)
-                outcome = interpret(response, failures, backoff=self.backoff, scopes=scopes)
-            except httpx.TimeoutException:
-                outcome = _timeout_result(failures, self.backoff)
-            except httpx.TransportError:
-                outcome = _transport_result(failures, self.backoff)
-            _log(endpoint_path, outcome, attempt)
-            attempt += 1
-            done, rate_hits, failures = self._next(outcome, rate_hits, failures)
-            if done:
-                return outcome.result if isinstance(outcome, Retry) else outcome
-            assert isinstance(outcome, Retry)
-            self._sleep(outcome.delay)
+                answer: httpx.Response | httpx.TransportError = self._client.send(request)
+            except httpx.TransportError as exc:
+                answer = exc
+            step = attempts.settle(answer)
+            if isinstance(step, ApiResult):
+                return step
+            self._sleep(step)
 
 
 class AsyncApiParticulier(_Base):
@@ -513,21 +530,13 @@ class AsyncApiParticulier(_Base):
     async def get(self, endpoint_path: str, identity: Identity | None = None, *, access_token: str | None = None,
                   scopes: Sequence[str] = (), **params: Any) -> ApiResult:
         request = self._request(endpoint_path, identity, access_token, params)
-        rate_hits = failures = 0
-        attempt = 0
+        attempts = _Attempts(self, endpoint_path, tuple(scopes))
         while True:
-            outcome: ApiResult | Retry
             try:
-                response = await self._client.send(request)
-                outcome = interpret(response, failures, backoff=self.backoff, scopes=scopes)
-            except httpx.TimeoutException:
-                outcome = _timeout_result(failures, self.backoff)
-            except httpx.TransportError:
-                outcome = _transport_result(failures, self.backoff)
-            _log(endpoint_path, outcome, attempt)
-            attempt += 1
-            done, rate_hits, failures = self._next(outcome, rate_hits, failures)
-            if done:
-                return outcome.result if isinstance(outcome, Retry) else outcome
-            assert isinstance(outcome, Retry)
-            await self._sleep(outcome.delay)
+                answer: httpx.Response | httpx.TransportError = await self._client.send(request)
+            except httpx.TransportError as exc:
+                answer = exc
+            step = attempts.settle(answer)
+            if isinstance(step, ApiResult):
+                return step
+            await self._sleep(step)
