@@ -136,7 +136,9 @@ def err(status: int, code: str, headers: dict[str, str] | None = None, **meta: A
 
 
 def scripted_client(transport: httpx.MockTransport, sleeps: list[float]) -> ApiParticulier:
-    return ApiParticulier(token="t0ken-secret", recipient=SIRET, transport=transport, sleep=sleeps.append)
+    # no pacing here: these tests count the retry delays alone (pacing is tested below)
+    return ApiParticulier(token="t0ken-secret", recipient=SIRET, transport=transport, sleep=sleeps.append,
+                          rate_limit=None)
 
 
 def test_429_waits_retry_after_then_succeeds() -> None:
@@ -183,7 +185,7 @@ def test_async_retries_with_injected_sleep() -> None:
         sleeps.append(delay)
 
     async def run() -> str:
-        api = AsyncApiParticulier(token="tok", recipient=SIRET, transport=transport, sleep=sleep)
+        api = AsyncApiParticulier(token="tok", recipient=SIRET, transport=transport, sleep=sleep, rate_limit=None)
         result = await api.get(QF_PATH, CAMILLE)
         await api.aclose()
         return result.status

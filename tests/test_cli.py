@@ -46,7 +46,8 @@ def test_eval_json_document(capsys: pytest.CaptureFixture[str], tmp_path: Path) 
     EvaluationModel.model_validate(document)
     assert code == 0
     assert document["outputs"]["tarif_repas"] == {"status": "value", "value": "1.05", "unit": "€"}
-    assert set(document) == {"file", "date", "outputs", "missing", "explanation"}
+    assert set(document) == {"file", "date", "outputs", "missing", "explanation", "sources"}
+    assert document["sources"] == []  # data given by the caller: no source to cite
 
 
 def test_yaml_situation_and_set_override(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

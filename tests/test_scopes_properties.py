@@ -29,7 +29,8 @@ from hypothesis import strategies as st
 import tarifrules
 from tarifrules import RuleSet
 from tarifrules.catalogue import load_catalogue
-from tarifrules.scopes import _data_refs, analyse, mentioned_data, needed_data
+from tarifrules.scopes import analyse, mentioned_data, needed_data
+from tarifrules.symbols import data_references
 
 SCALE = int(os.environ.get("TARIF_FUZZ_SCALE", "1"))
 START = "01/09/2025"
@@ -233,7 +234,7 @@ def values_of(datum: Datum, thresholds: list[int], extra: tuple[int, ...] | list
 
 
 def read_by(ruleset: RuleSet, household: dict[str, Any], output: str) -> set[str]:
-    refs = _data_refs(ruleset)
+    refs = {key: ref.name for key, ref in data_references(ruleset.program, ruleset.symbols).items()}
     try:
         trace = ruleset.trace_output(household, output)
     except (tarifrules.TarifError, ArithmeticError):

@@ -4,7 +4,10 @@ Exit codes (documented in docs/cli.md):
   0  success
   1  problems found in a rule file: errors, failed examples, file not formatted,
      a computation the rules cannot do (division by zero…)
-  2  bad usage: unknown option, bad `--set`, bad situation file or value, bad date
+  2  bad usage: unknown option, bad `--set`, bad situation file or value, bad date,
+     bad identity file, bad recipient SIRET or missing token for a chosen environment
+  3  API Particulier refused a call for a configuration reason (token, scope, parameter):
+     the data stay unknown and the rest is still printed
   70 internal error (a bug: reported in French, never as a traceback)
 """
 
@@ -22,7 +25,7 @@ if TYPE_CHECKING:
     from .diagnostics import Diagnostic, TarifError
     from .ruleset import RuleSet
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_SOURCE, EXIT_INTERNAL = 0, 1, 2, 3, 70
 
 
 class _UsageProblem(Exception):
@@ -171,7 +174,21 @@ def check_command(files: tuple[str, ...], as_json: bool, profile: str | None) ->
     sys.exit(EXIT_PROBLEMS if errors else EXIT_OK)
 
 
+def _source_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Options saying who to ask API Particulier about, and where."""
+    function = click.option("--destinataire", "recipient", metavar="SIRET",
+                            help="SIRET de l'organisme destinataire (défaut : API_PARTICULIER_RECIPIENT).")(function)
+    function = click.option("--environnement", "environment", metavar="production|staging|local|URL",
+                            help="API Particulier à appeler (défaut : production si un jeton est configuré, "
+                                 "sinon le faux serveur intégré).")(function)
+    return click.option("--identite", "identity_file", metavar="FICHIER",
+                        help="Personnes du foyer pour API Particulier (JSON).")(function)
+
+
 def _evaluation_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    function = _source_options(function)
+    function = click.option("--fetch", "fetch", is_flag=True,
+                            help="Lit d'abord les données utiles auprès d'API Particulier (avec --identite).")(function)
     function = click.option("--json", "as_json", is_flag=True, help="Résultat en JSON.")(function)
     function = click.option("--date", "day", metavar="JJ/MM/AAAA",
                             help="Date d'évaluation (défaut : aujourd'hui).")(function)
@@ -183,7 +200,9 @@ def _evaluation_options(function: Callable[..., Any]) -> Callable[..., Any]:
     return click.argument("file", metavar="FICHIER")(function)
 
 
-def _evaluate(file: str, situation_file: str | None, assignments: Sequence[str], day: str | None) -> Any:
+def _evaluate(file: str, situation_file: str | None, assignments: Sequence[str], day: str | None,
+              source: _Source | None = None) -> tuple[Any, int]:
+    """The evaluation and the exit code to end with (`EXIT_SOURCE` when a fetch call was refused)."""
     from .diagnostics import TarifError
 
     ruleset = _load(file)
@@ -192,7 +211,12 @@ def _evaluate(file: str, situation_file: str | None, assignments: Sequence[str],
     except _UsageProblem as problem:
         _fail(problem.message, problem.hint)
     try:
-        return ruleset.evaluate(situation, date=day)
+        evaluation = ruleset.evaluate(situation, date=day)
+        if source is None:
+            return evaluation, EXIT_OK
+        fetched = _fetch(ruleset, source, evaluation.date, situation)
+        evaluation = ruleset.evaluate(fetched.situation, date=evaluation.date).with_sources(fetched.sources())
+        return evaluation, EXIT_SOURCE if fetched.errors else EXIT_OK
     except TarifError as exc:
         # A bad date or situation is the caller's (2); a computation the rules cannot do is the file's (1).
         caller = all(d.code[0] == "D" or d.code in ("E001", "E004") for d in exc.diagnostics)
@@ -200,15 +224,61 @@ def _evaluate(file: str, situation_file: str | None, assignments: Sequence[str],
         sys.exit(EXIT_USAGE if caller else EXIT_PROBLEMS)
 
 
+# ------------------------------------------------------------------ API Particulier
+
+
+class _Source:
+    """Where `--fetch` reads from: the identity file and the API chosen by the options."""
+
+    def __init__(self, identity_file: str | None, environment: str | None, recipient: str | None):
+        if not identity_file:
+            _fail("--identite FICHIER est obligatoire pour lire les données auprès d'API Particulier",
+                  "voir docs/api-particulier.md, « Le fichier d'identité »")
+        self.identity_file, self.environment, self.recipient = identity_file, environment, recipient
+
+
+def _fetch(ruleset: RuleSet, source: _Source, date: Any, situation: dict[str, Any]) -> Any:
+    """Fetch what the rules need; says on stderr when the built-in fake server answers."""
+    from .api_particulier.connect import connect
+    from .api_particulier.fetch import Fetcher, fetch
+    from .api_particulier.household import Household
+    from .diagnostics import TarifError
+
+    try:
+        data = json.loads(Path(source.identity_file).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        _fail(f"fichier d'identité introuvable : {source.identity_file}", "vérifiez le chemin du fichier")
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        _fail(f"le fichier d'identité {source.identity_file} n'est pas un JSON lisible",
+              "voir docs/api-particulier.md, « Le fichier d'identité »")
+    fetcher = Fetcher(ruleset)
+    try:
+        household = Household.parse(data)
+        connection = connect(fetcher.scopes, recipient=source.recipient, environment=source.environment)
+    except TarifError as exc:
+        _print_error(exc)
+        sys.exit(EXIT_USAGE)
+    if connection.note:
+        click.echo(f"tarifrules: note: {connection.note}", err=True)
+    with connection.client:
+        result = fetch(fetcher, household, date, connection.client, situation)
+    for call in result.errors:
+        click.echo(f"tarifrules: erreur: {call.endpoint} : {call.reason}" + (f" (code {call.code})" if call.code
+                                                                              else ""), err=True)
+    return result
+
+
 @cli.command("eval")
 @_evaluation_options
 def eval_command(file: str, situation_file: str | None, assignments: tuple[str, ...], day: str | None,
-                 as_json: bool) -> None:
+                 as_json: bool, fetch: bool, identity_file: str | None, environment: str | None,
+                 recipient: str | None) -> None:
     """Évalue les résultats d'un fichier pour un foyer."""
-    evaluation = _evaluate(file, situation_file, assignments, day)
+    source = _Source(identity_file, environment, recipient) if fetch else None
+    evaluation, code = _evaluate(file, situation_file, assignments, day, source)
     if as_json:
         click.echo(json.dumps(evaluation.to_json(), ensure_ascii=False, indent=2))
-        return
+        sys.exit(code)
     click.echo(f"{evaluation.ruleset.title} — au {evaluation.date:%d/%m/%Y}")
     for name, output in evaluation.outputs.items():
         line = f"{name} = {output.display()}"
@@ -216,20 +286,61 @@ def eval_command(file: str, situation_file: str | None, assignments: tuple[str, 
         if missing:
             line += f" (manque : {', '.join(missing)})"
         click.echo(line)
+    for datum, value, cited in evaluation.explain().sources:
+        click.echo(f"  {datum} = {value}, {cited}")
+    sys.exit(code)
 
 
 @cli.command("explain")
 @_evaluation_options
 def explain_command(file: str, situation_file: str | None, assignments: tuple[str, ...], day: str | None,
-                    as_json: bool) -> None:
+                    as_json: bool, fetch: bool, identity_file: str | None, environment: str | None,
+                    recipient: str | None) -> None:
     """Explique chaque résultat, article par article."""
-    evaluation = _evaluate(file, situation_file, assignments, day)
-    explanation = evaluation.explain()
+    source = _Source(identity_file, environment, recipient) if fetch else None
+    evaluation, code = _evaluate(file, situation_file, assignments, day, source)
     if as_json:
         click.echo(json.dumps(evaluation.to_json(), ensure_ascii=False, indent=2))
-        return
+        sys.exit(code)
     click.echo(f"{evaluation.ruleset.title} — au {evaluation.date:%d/%m/%Y}")
-    click.echo(str(explanation))
+    click.echo(str(evaluation.explain()))
+    sys.exit(code)
+
+
+@cli.command("fetch")
+@click.help_option("-h", "--help", help="Affiche cette aide et quitte.")
+@click.argument("file", metavar="FICHIER")
+@_source_options
+@click.option("--situation", "situation_file", metavar="FICHIER",
+              help="Données déjà connues (déclarées par la famille), en JSON ou YAML.")
+@click.option("--set", "assignments", multiple=True, metavar="nom=valeur", help="Une donnée déjà connue (répétable).")
+@click.option("--date", "day", metavar="JJ/MM/AAAA", help="Date du calcul (défaut : aujourd'hui).")
+@click.option("--json", "as_json", is_flag=True, help="Situation, provenance et appels en JSON.")
+def fetch_command(file: str, identity_file: str | None, environment: str | None, recipient: str | None,
+                  situation_file: str | None, assignments: tuple[str, ...], day: str | None, as_json: bool) -> None:
+    """Lit auprès d'API Particulier les données utiles au calcul, sans calculer."""
+    from .api_particulier.fetch import fetch_text
+    from .diagnostics import TarifError
+
+    source = _Source(identity_file, environment, recipient)
+    ruleset = _load(file)
+    try:
+        situation = _situation(situation_file, assignments)
+        date = ruleset.evaluate(situation, date=day).date
+    except _UsageProblem as problem:
+        _fail(problem.message, problem.hint)
+    except TarifError as exc:
+        _print_error(TarifError(exc.diagnostics, {ruleset.file: ruleset.source}))
+        sys.exit(EXIT_USAGE)
+    result = _fetch(ruleset, source, date, situation)
+    if as_json:
+        click.echo(json.dumps({"file": ruleset.file, "date": date.isoformat(), **result.to_json()},
+                              ensure_ascii=False, indent=2))
+    else:
+        click.echo(f"{ruleset.title} — au {date:%d/%m/%Y}")
+        for line in fetch_text(result, ruleset):
+            click.echo(line)
+    sys.exit(EXIT_SOURCE if result.errors else EXIT_OK)
 
 
 @cli.command("test")

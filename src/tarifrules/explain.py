@@ -15,7 +15,7 @@ from . import nodes as n
 from .checks.types import Kinds
 from .evaluate import NOT_APPLICABLE
 from .nodes import UNIT_OF_KIND
-from .symbols import Piece, Symbols, ordered_pieces, references
+from .symbols import Piece, Symbols, data_references, ordered_pieces, references
 from .values import UNKNOWN, spell, spell_written
 
 if TYPE_CHECKING:
@@ -93,6 +93,7 @@ class Explanation:
     date: datetime.date
     outputs: tuple[OutputExplanation, ...]
     set_aside: tuple[str, ...] = ()
+    sources: tuple[tuple[str, str, str], ...] = ()  # (datum, value as written, where it comes from)
 
     def __str__(self) -> str:
         lines = []
@@ -104,7 +105,13 @@ class Explanation:
         for name in self.set_aside:
             lines.append(f"« {name} » : une réponse négative de l'Éducation nationale n'est pas fiable avant "
                          "mi-octobre ; elle a été lue comme inconnue.")
+        if self.sources:
+            lines.append("Données utilisées :")
+            lines.extend(f"  {datum} = {value}, {source}" for datum, value, source in self.sources)
         return "\n".join(lines)
+
+    def sources_json(self) -> list[dict[str, str]]:
+        return [{"datum": datum, "value": value, "source": source} for datum, value, source in self.sources]
 
     def to_json(self) -> list[dict[str, Any]]:
         return [
@@ -387,4 +394,20 @@ def explain(evaluation: Evaluation, trace: dict[Any, Any]) -> Explanation:
         explainer.explain_name(name)
         outputs.append(OutputExplanation(name, output.status, output.display(), tuple(explainer.steps),
                                          evaluation.missing_for(name)))
-    return Explanation(ruleset.file, evaluation.date, tuple(outputs), evaluation.set_aside)
+    return Explanation(ruleset.file, evaluation.date, tuple(outputs), evaluation.set_aside,
+                       _sources(evaluation, trace))
+
+
+def _sources(evaluation: Evaluation, trace: dict[Any, Any]) -> tuple[tuple[str, str, str], ...]:
+    """The cited data the evaluator read, in declaration order, with their value as written."""
+    if not evaluation.sources:
+        return ()
+    symbols = evaluation.ruleset.symbols
+    explainer = _Explainer(symbols, evaluation.ruleset.kinds, trace)
+    read = {ref.name: ref for key, ref in data_references(evaluation.ruleset.program, symbols).items() if key in trace}
+    cited = []
+    for datum in evaluation.ruleset.data_names:
+        if datum in evaluation.sources and datum in read:
+            value = explainer.show(evaluation.data.get(datum, UNKNOWN), read[datum])
+            cited.append((datum, value, evaluation.sources[datum]))
+    return tuple(cited)

@@ -41,12 +41,19 @@ class OutputExplanationModel(_Frozen):
     missing: list[str]
 
 
+class SourceModel(_Frozen):
+    datum: str
+    value: str = Field(description="la valeur comme l'explication l'écrit (« 650 € »)")
+    source: str = Field(description="« source CAF via API Particulier, calculé en 10/2025 »")
+
+
 class EvaluationModel(_Frozen):
     file: str
     date: str = Field(description="date d'évaluation, AAAA-MM-JJ")
     outputs: dict[str, OutputModel]
     missing: list[str] = Field(description="données qui décideraient les résultats indéterminés")
     explanation: list[OutputExplanationModel]
+    sources: list[SourceModel] = Field(default=[], description="données lues et leur source (API Particulier…)")
 
 
 class DiagnosticModel(_Frozen):

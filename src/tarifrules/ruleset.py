@@ -169,12 +169,18 @@ class Evaluation:
     """The result for one household: `outputs[name]`, `missing`, `explain()`."""
 
     def __init__(self, ruleset: RuleSet, data: dict[str, Any], date: datetime.date, outputs: dict[str, Output],
-                 set_aside: tuple[str, ...] = ()):
+                 set_aside: tuple[str, ...] = (), sources: Mapping[str, str] | None = None):
         self.ruleset = ruleset
         self.data = data
         self.date = date
         self.outputs = outputs
         self.set_aside = set_aside  # data given but read as unknown (a negative answer not yet reliable)
+        self.sources = dict(sources or {})  # datum → where it comes from, cited by the explanation
+
+    def with_sources(self, sources: Mapping[str, str]) -> Evaluation:
+        """The same evaluation, citing where data come from (`FetchResult.sources()`)."""
+        return Evaluation(self.ruleset, self.data, self.date, self.outputs, self.set_aside,
+                          {**self.sources, **sources})
 
     @cached_property
     def _trace(self) -> dict[Any, Any]:
@@ -224,6 +230,7 @@ class Evaluation:
             },
             "missing": list(self.missing),
             "explanation": self.explain().to_json(),
+            "sources": self.explain().sources_json(),
         }))
 
 

@@ -22,7 +22,7 @@ from .checks.context import Context
 from .checks.solver import _NUMERIC, MAX_HOUSEHOLDS, _enumerable, candidates
 from .diagnostics import TarifError
 from .ruleset import RuleSet
-from .symbols import definition_references, dependency_parts, references
+from .symbols import data_references, definition_references, dependency_parts, references
 
 API_PARTICULIER = "api_particulier"
 
@@ -162,7 +162,7 @@ def needed_data(ruleset: RuleSet, output: str) -> tuple[set[str], bool]:
         total *= len(domain)
     if total > MAX_HOUSEHOLDS:
         return set(mentioned), False
-    data_refs = _data_refs(ruleset)
+    data_refs = {key: ref.name for key, ref in data_references(ruleset.program, ruleset.symbols).items()}
     read: set[str] = set()
     for combination in itertools.product(*domains):
         household = {name: value for name, value in zip(mentioned, combination, strict=True) if value is not None}
@@ -203,17 +203,6 @@ def _decided_at_thresholds(context: Context, output: str) -> bool:
                     elif not _enumerable(context, [selector]):
                         return False
     return True
-
-
-def _data_refs(ruleset: RuleSet) -> dict[int, str]:
-    """Identity of every reference to a datum → the datum's name."""
-    refs: dict[int, str] = {}
-    for article in ruleset.program.articles:
-        for definition in article.definitions:
-            for ref in definition_references(definition):
-                if ref.name in ruleset.symbols.data:
-                    refs[id(ref)] = ref.name
-    return refs
 
 
 def _reading_rules(ruleset: RuleSet, datum: str) -> tuple[tuple[str, ...], tuple[str, ...]]:

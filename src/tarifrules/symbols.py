@@ -94,6 +94,12 @@ def definition_references(definition: n.Definition) -> Iterator[n.Ref]:
     return (ref for part in n.definition_parts(definition) for ref in references(part))
 
 
+def data_references(program: n.Program, symbols: Symbols) -> dict[int, n.Ref]:
+    """Every reference to a datum in the articles, keyed by node identity (the key of traces)."""
+    return {id(ref): ref for article in program.articles for definition in article.definitions
+            for ref in definition_references(definition) if ref.name in symbols.data}
+
+
 def dependency_parts(symbols: Symbols, roots: Iterable[n.Expr | n.Grid | n.Cases | str]) -> Iterator[
         n.Expr | n.Grid | n.Cases]:
     """The given expressions (or the definitions of the given names), then the definitions of

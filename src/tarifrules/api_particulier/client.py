@@ -23,6 +23,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..diagnostics import TarifError, error
+from .ratelimit import DEFAULT_RATE, RateLimiter
 
 __all__ = [
     "BASE_URLS",
@@ -304,6 +305,7 @@ class ApiResult:
     request_id: str | None = None
     http_status: int | None = None
     parameter: str | None = None
+    cached: bool | None = None  # `X-Response-Cached`: served from API Particulier's cache (DSS routes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,9 +346,12 @@ def interpret(response: httpx.Response, attempt: int, *, backoff: float = 0.5,
     parameter = next((str(s.get("parameter")) for e in errors
                       if isinstance(s := e.get("source"), dict) and s.get("parameter")), None)
 
+    cached_header = response.headers.get("X-Response-Cached")
+    cached = None if cached_header is None else cached_header.strip().lower() == "true"
+
     def result(kind: Literal["ok", "unknown", "error"], reason: str | None,
                data: dict[str, Any] | None = None) -> ApiResult:
-        return ApiResult(kind, data, reason, code, request_id, status, parameter)
+        return ApiResult(kind, data, reason, code, request_id, status, parameter, cached)
 
     if status == 200:
         try:
@@ -398,7 +403,7 @@ def _transport_result(attempt: int, backoff: float) -> Retry:
 class _Base:
     def __init__(self, token: str | None = None, recipient: str | None = None, base_url: str = "production",
                  timeout: float = DEFAULT_TIMEOUT, *, retries: int = 2, max_rate_retries: int = 5,
-                 backoff: float = 0.5):
+                 backoff: float = 0.5, rate_limit: float | RateLimiter | None = DEFAULT_RATE):
         token = token if token is not None else os.environ.get(TOKEN_ENV)
         recipient = recipient if recipient is not None else os.environ.get(RECIPIENT_ENV)
         if not token:
@@ -414,6 +419,9 @@ class _Base:
         self.retries = retries
         self.max_rate_retries = max_rate_retries
         self.backoff = backoff
+        # one limiter per client, i.e. per token; pass the same RateLimiter to clients sharing a token
+        self.limiter = rate_limit if isinstance(rate_limit, RateLimiter) or rate_limit is None else (
+            RateLimiter(rate_limit))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r})"
@@ -453,9 +461,15 @@ class _Attempts:
         self.client, self.endpoint_path, self.scopes = client, endpoint_path, scopes
         self.rate_hits = self.failures = self.attempt = 0
 
+    def pace(self) -> float:
+        """Seconds to wait before sending the next attempt (the token's rate limit)."""
+        return self.client.limiter.reserve() if self.client.limiter is not None else 0.0
+
     def settle(self, answer: httpx.Response | httpx.TransportError) -> ApiResult | float:
         """The final result, or the delay (seconds) to wait before the next attempt."""
         outcome: ApiResult | Retry
+        if isinstance(answer, httpx.Response) and self.client.limiter is not None:
+            self.client.limiter.observe(answer.headers)
         if isinstance(answer, httpx.TimeoutException):
             outcome = _timeout_result(self.failures, self.client.backoff)
         elif isinstance(answer, httpx.TransportError):
@@ -476,9 +490,10 @@ class ApiParticulier(_Base):
     def __init__(self, token: str | None = None, recipient: str | None = None, base_url: str = "production",
                  timeout: float = DEFAULT_TIMEOUT, transport: httpx.BaseTransport | None = None, *,
                  sleep: Callable[[float], None] = time.sleep, retries: int = 2, max_rate_retries: int = 5,
-                 backoff: float = 0.5):
+                 backoff: float = 0.5,
+                 rate_limit: float | RateLimiter | None = DEFAULT_RATE):
         super().__init__(token, recipient, base_url, timeout, retries=retries,
-                         max_rate_retries=max_rate_retries, backoff=backoff)
+                         max_rate_retries=max_rate_retries, backoff=backoff, rate_limit=rate_limit)
         self._sleep = sleep
         self._client = httpx.Client(transport=transport, timeout=timeout)
 
@@ -496,6 +511,8 @@ class ApiParticulier(_Base):
         request = self._request(endpoint_path, identity, access_token, params)
         attempts = _Attempts(self, endpoint_path, tuple(scopes))
         while True:
+            if wait := attempts.pace():
+                self._sleep(wait)
             try:
                 answer: httpx.Response | httpx.TransportError = self._client.send(request)
             except httpx.TransportError as exc:
@@ -512,9 +529,10 @@ class AsyncApiParticulier(_Base):
     def __init__(self, token: str | None = None, recipient: str | None = None, base_url: str = "production",
                  timeout: float = DEFAULT_TIMEOUT, transport: httpx.AsyncBaseTransport | None = None, *,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, retries: int = 2,
-                 max_rate_retries: int = 5, backoff: float = 0.5):
+                 max_rate_retries: int = 5, backoff: float = 0.5,
+                 rate_limit: float | RateLimiter | None = DEFAULT_RATE):
         super().__init__(token, recipient, base_url, timeout, retries=retries,
-                         max_rate_retries=max_rate_retries, backoff=backoff)
+                         max_rate_retries=max_rate_retries, backoff=backoff, rate_limit=rate_limit)
         self._sleep = sleep
         self._client = httpx.AsyncClient(transport=transport, timeout=timeout)
 
@@ -532,6 +550,8 @@ class AsyncApiParticulier(_Base):
         request = self._request(endpoint_path, identity, access_token, params)
         attempts = _Attempts(self, endpoint_path, tuple(scopes))
         while True:
+            if wait := attempts.pace():
+                await self._sleep(wait)
             try:
                 answer: httpx.Response | httpx.TransportError = await self._client.send(request)
             except httpx.TransportError as exc:

@@ -24,6 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 Query = Mapping[str, list[str]]
 Response = tuple[int, dict[str, str], bytes]
 
+_REQUEST_IDS = uuid.UUID("6c1f4a52-0e5e-4d3b-9a53-7461726966ff")  # namespace of the fake's X-Request-IDs
 RATE_LIMIT = 20  # requests per 1-second window and per token (REFERENCE §8)
 JSON_API = "application/vnd.api+json"
 QF_V1_GONE = ("L'API Quotient Familial v1 n'est plus disponible depuis le 31/10/2025. "
@@ -191,6 +192,15 @@ class FakeApiParticulier:
         self.tokens: dict[str, frozenset[str]] = {}
         self._windows: dict[str, tuple[int, int]] = {}
         self._lock = threading.Lock()
+        self._served = 0
+
+    def _request_id(self) -> str:
+        """A UUID like the real ones, but reproducible: the n-th request of a fresh server
+        always gets the same one (documentation sessions and tests compare outputs)."""
+        with self._lock:
+            self._served += 1
+            number = self._served
+        return str(uuid.uuid5(_REQUEST_IDS, str(number)))
 
     def issue_token(self, scopes: Iterable[str] = ALL_SCOPES) -> str:
         token = "fake-" + secrets.token_urlsafe(24)
@@ -204,7 +214,7 @@ class FakeApiParticulier:
                headers: Mapping[str, str] | None = None) -> Response:
         query = query or {}
         lowered = {k.lower(): v for k, v in (headers or {}).items()}
-        out = {"X-Request-ID": str(uuid.uuid4())}
+        out = {"X-Request-ID": self._request_id()}
         path = path.rstrip("/") or "/"
         if method.upper() not in ("GET", "HEAD"):
             return self._json(405, {"errors": [_error("00405", "Méthode non autorisée",
