@@ -6,7 +6,6 @@ import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qs
 
 import httpx
 import pytest
@@ -21,6 +20,7 @@ from tarifrules.api_particulier.client import (
     check_identity,
     validate_siret,
 )
+from tarifrules.api_particulier.connect import mock_transport as fake_transport
 from tarifrules.api_particulier.fake import FT_PATH, MEN_PATH, QF_PATH, FakeApiParticulier
 
 SIRET = "13002526500013"
@@ -30,17 +30,6 @@ FANTOME = Identity(nom_naissance="FANTOME", prenoms=("NOE",), sexe="M", annee_na
                    mois_naissance=1, jour_naissance=1, code_commune_naissance="33063")
 INES = Identity(nom_naissance="LOUVEL", prenoms=("INES",), sexe="F", annee_naissance=2013,
                 mois_naissance=2, jour_naissance=11)
-
-
-def fake_transport(fake: FakeApiParticulier) -> httpx.MockTransport:
-    """Route httpx requests to the fake server's pure `handle` (client and fake agree)."""
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        query = parse_qs(request.url.query.decode(), keep_blank_values=True)
-        status, headers, body = fake.handle(request.method, request.url.path, query, dict(request.headers))
-        return httpx.Response(status, headers=headers, content=body)
-
-    return httpx.MockTransport(handler)
 
 
 @pytest.fixture

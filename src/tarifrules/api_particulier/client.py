@@ -17,7 +17,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -38,6 +38,7 @@ __all__ = [
 ]
 
 log = logging.getLogger("tarifrules.api_particulier")
+_M = TypeVar("_M", bound=BaseModel)
 
 BASE_URLS = {
     "production": "https://particulier.api.gouv.fr",
@@ -155,16 +156,22 @@ class Identity(BaseModel):
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> Identity:
         """Build from a mapping; a bad identity raises `TarifError` A002 naming fields, not values."""
-        try:
-            return cls.model_validate(dict(data))
-        except ValidationError as exc:
-            raise _fail("A002", "identité invalide : " + _fields(exc),
-                        "voir docs/erreurs.md, A002 : les règles de l'identité pivot") from None
+        return parse_identity_model(cls, data, "voir docs/erreurs.md, A002 : les règles de l'identité pivot")
 
     def __repr__(self) -> str:  # never show identity values in tracebacks or logs
         return "Identity(…)"
 
     __str__ = __repr__
+
+
+def parse_identity_model(model: type[_M], data: object, hint: str) -> _M:
+    """Validate `data` as `model`; errors become `TarifError` A002 naming the fields, never the values."""
+    if not isinstance(data, Mapping):
+        raise _fail("A002", "identité invalide : un objet JSON est attendu", hint)
+    try:
+        return model.model_validate(dict(data))
+    except ValidationError as exc:
+        raise _fail("A002", "identité invalide : " + _fields(exc), hint) from None
 
 
 _MESSAGES = {

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from .client import Identity, _fail, _fields
+from .client import Identity, parse_identity_model
 
 __all__ = ["Household", "Pupil"]
 
@@ -41,14 +41,7 @@ class Household(BaseModel):
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> Household:
         """Build from a mapping; a bad household raises `TarifError` A002 naming fields, not values."""
-        if not isinstance(data, Mapping):
-            raise _fail("A002", "identité invalide : un objet JSON est attendu",
-                        "voir docs/api-particulier.md, « Le fichier d'identité »")
-        try:
-            return cls.model_validate(dict(data))
-        except ValidationError as exc:
-            raise _fail("A002", "identité invalide : " + _fields(exc),
-                        "voir docs/api-particulier.md, « Le fichier d'identité »") from None
+        return parse_identity_model(cls, data, "voir docs/api-particulier.md, « Le fichier d'identité »")
 
     def __repr__(self) -> str:  # never show identity values in tracebacks or logs
         return "Household(…)"
