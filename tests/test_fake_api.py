@@ -19,9 +19,6 @@ from tarifrules.api_particulier.population import population_identities, synthet
 from tarifrules.api_particulier.routes import IDENTITY, ROUTES
 from tarifrules.catalogue import load_catalogue
 
-from .helpers import ROOT
-
-OPENAPI = ROOT.parent / "shared" / "api-particulier" / "openapi"
 SIRET = "13002526500013"
 CAF_650 = {"recipient": [SIRET], "nomNaissance": ["Lavandier"], "prenoms[]": ["Camille"], "sexeEtatCivil": ["F"],
            "anneeDateNaissance": ["1988"], "moisDateNaissance": ["4"], "jourDateNaissance": ["17"],
@@ -195,61 +192,6 @@ def test_over_http(server: tuple[str, FakeApiParticulier]) -> None:
         body = json.loads(response.read())
         assert response.headers["RateLimit-Limit"] == "20"
     assert set(body["data"]) == {"quotient_familial"}
-
-
-# ------------------------------------------------------------------ conformance with the official OpenAPI
-
-
-def _openapi_schema(path: str, status: str) -> dict[str, Any]:
-    yaml = pytest.importorskip("yaml")
-    spec = yaml.safe_load((OPENAPI / "openapi-particulier.yaml").read_text(encoding="utf-8"))
-    response = spec["paths"][path]["get"]["responses"][status]
-    schema = response["content"]["application/json"]["schema"]
-    return _json_schema(schema, spec)
-
-
-def _json_schema(node: Any, spec: dict[str, Any]) -> Any:
-    """OpenAPI 3.0 → JSON Schema: resolve $ref, turn `nullable` into a null type."""
-    if isinstance(node, list):
-        return [_json_schema(item, spec) for item in node]
-    if not isinstance(node, dict):
-        return node
-    if "$ref" in node:
-        target: Any = spec
-        for part in node["$ref"].lstrip("#/").split("/"):
-            target = target[part]
-        return _json_schema(target, spec)
-    out = {k: _json_schema(v, spec) for k, v in node.items() if k not in ("nullable", "example", "examples")}
-    if node.get("nullable"):
-        if "type" in out:
-            out["type"] = [out["type"], "null"]
-        if "enum" in out:
-            out["enum"] = [*out["enum"], None]
-    return out
-
-
-@pytest.mark.skipif(not OPENAPI.is_dir(), reason=f"OpenAPI officielle absente ({OPENAPI}) : conformité non vérifiée")
-def test_qf_responses_conform_to_openapi(fake: FakeApiParticulier) -> None:
-    jsonschema = pytest.importorskip("jsonschema")
-    schema = _openapi_schema(QF_PATH, "200")
-    token = fake.issue_token(["cnaf_quotient_familial", "cnaf_allocataires", "cnaf_enfants", "cnaf_adresse"])
-    for query in (CAF_650, MSA):
-        status, _, body = call(fake, QF_PATH, query, token)
-        assert status == 200
-        jsonschema.validate(body, schema)
-    # error bodies follow the spec's examples: same keys
-    spec_401 = _openapi_example(QF_PATH, "401")
-    body = call(fake, QF_PATH, CAF_650)[2]
-    assert set(body["errors"][0]) == set(spec_401["errors"][0])
-    assert body["errors"][0]["code"] == spec_401["errors"][0]["code"]
-
-
-def _openapi_example(path: str, status: str) -> dict[str, Any]:
-    yaml = pytest.importorskip("yaml")
-    spec = yaml.safe_load((OPENAPI / "openapi-particulier.yaml").read_text(encoding="utf-8"))
-    examples = spec["paths"][path]["get"]["responses"][status]["content"]["application/json"]["examples"]
-    value: dict[str, Any] = next(iter(examples.values()))["value"]
-    return value
 
 
 # ------------------------------------------------------------------ every catalogue route, fixtures, FranceConnect
@@ -534,6 +476,15 @@ def test_dss_identity_validation(roomy: FakeApiParticulier) -> None:
     men, men_path = who("louvel", "men"), fake_module.MEN_PATH
     assert error_of(roomy, men_path, {k: v for k, v in men.items() if k != "sexeEtatCivil"})[1]["code"] == "00427"
     assert error_of(roomy, men_path, {**men, "codesBcnDepartements[]": ["024"]})[1]["code"] == "00419"
+    assert error_of(roomy, men_path, {**men, "codeEtablissement": ["024001"]})[1]["code"] == "00410"
+    assert error_of(roomy, men_path, {**men, "anneeScolaire": ["25-26"]})[1]["code"] == "00411"
+    perimeter = {k: v for k, v in men.items() if k != "codeEtablissement"}
+    assert data(roomy, men_path, {**perimeter, "codesBcnDepartements[]": ["024"]})["echelon_bourse"] == 2
+    both = {**perimeter, "codesBcnDepartements[]": ["024"], "codesBcnRegions[]": ["75"]}
+    assert error_of(roomy, men_path, both)[1]["code"] == "00413"
+    odd_degree = {**perimeter, "codesBcnRegions[]": ["75"], "degreEtablissement": ["3D"]}
+    assert error_of(roomy, men_path, odd_degree)[1]["code"] == "00412"
+    assert data(roomy, men_path, {**men, "anneeScolaire": ["2026"]})["annee_scolaire"] == "2026-2027"
 
 
 def test_france_connect_tokens(roomy: FakeApiParticulier) -> None:

@@ -61,7 +61,6 @@ ROUTES = r.ROUTES
 # path → top-level key of `data` → the scope that governs it (REFERENCE §4)
 ENDPOINT_SCOPES: dict[str, dict[str, str]] = {path: dict(route.keys) for path, route in ROUTES.items()}
 ALL_SCOPES: tuple[str, ...] = tuple(sorted({s for route in ROUTES.values() for s in route.gate}))
-FRANCE_CONNECT_PATHS: tuple[str, ...] = tuple(p for p, route in ROUTES.items() if route.mode == "france_connect")
 
 
 def _error(code: str, title: str, detail: str, parameter: str | None = None) -> dict[str, Any]:

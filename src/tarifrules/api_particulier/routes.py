@@ -229,14 +229,14 @@ def check_qf_period(query: Query, today: dt.date) -> tuple[int, int] | dict[str,
     """(annee, mois) requested, defaults the current month (REFERENCE §10.1), or the 422."""
     year_text, month_text = first(query, "annee"), first(query, "mois")
     if year_text is not None and not year_text.isdigit():
-        return unprocessable("00356", f"L'année demandée doit être l'année en cours ({today.year}), N-1 ou N-2.",
+        return unprocessable("00356", "L'année demandée doit être l'année en cours (N), N-1 ou N-2.",
                              "annee")
     if month_text is not None and not month_text.isdigit():
         return unprocessable("00354", "Le mois demandé est incorrect ou est dans le futur.", "mois")
     year = int(year_text) if year_text else today.year
     month = int(month_text) if month_text else today.month
     if year not in range(today.year - 2, today.year + 1):
-        return unprocessable("00356", f"L'année demandée doit être l'année en cours ({today.year}), N-1 ou N-2.",
+        return unprocessable("00356", "L'année demandée doit être l'année en cours (N), N-1 ou N-2.",
                              "annee")
     if not 1 <= month <= 12 or (year == today.year and month > today.month):
         return unprocessable("00354", "Le mois demandé est incorrect ou est dans le futur.", "mois")
@@ -251,14 +251,19 @@ def check_men_search(query: Query) -> dict[str, Any] | None:
         return unprocessable("00411", "L'année scolaire n'est pas correctement formatée: doit être sur le format "
                              "YYYY ou YYYY-YYYY)", "anneeScolaire")
     uai = first(query, "codeEtablissement")
-    perimeter = values(query, "codesBcnDepartements") or values(query, "codesBcnRegions")
+    departments, regions = values(query, "codesBcnDepartements"), values(query, "codesBcnRegions")
+    if departments and regions:
+        return unprocessable("00413", "Le périmètre géographique est invalide: exactement un type de périmètre doit "
+                             "être fourni", "codesBcnDepartements")
+    perimeter = departments or regions
     if uai and perimeter:
-        return unprocessable("00419", "Le code établissement et le périmètre sont mutuellement exclusifs",
-                             "codeEtablissement")
+        return unprocessable("00419", "Les paramètres codeEtablissement et périmètre (codesBcnRegions/"
+                             "codesBcnDepartements) sont mutuellement exclusifs", "codeEtablissement")
     if not perimeter and not (uai and _UAI.match(uai)):
         return unprocessable("00410", "Le code établissement n'est pas correctement formaté: celui doit être "
                              "composé de 7 chiffres et 1 lettre", "codeEtablissement")
     degree = first(query, "degreEtablissement")
     if perimeter and degree is not None and degree not in ("1D", "2D"):
-        return unprocessable("00412", "Le degré de l'établissement doit être 1D ou 2D", "degreEtablissement")
+        return unprocessable("00412", "Le degré d'établissement n'est pas correctement formaté: doit être 1D ou 2D",
+                             "degreEtablissement")
     return None
