@@ -617,3 +617,29 @@ def test_cli_fake_api_particulier(monkeypatch: pytest.MonkeyPatch, capsys: pytes
         assert served.people["menage00012"].identity == household.identity
     else:
         assert served is fake_module.DEFAULT and "Population" not in out
+
+
+@pytest.mark.parametrize(("person", "code", "least_wait"), [
+    ("panne-reponse", "37999", 0.0), ("panne-reseau", "00501", 10.0), ("panne-maintenance", "37020", 120.0),
+    ("panne-delai", "37002", 0.0)])
+def test_client_retries_a_provider_down_then_gives_up(person: str, code: str, least_wait: float) -> None:
+    """The client sees the real 5xx bodies: bounded retries, `meta.retry_in` honoured, then unknown."""
+    from .test_api_client import fake_transport
+
+    fresh = FakeApiParticulier(rate_limit=100_000)
+    waits: list[float] = []
+    api = ApiParticulier(token=fresh.issue_token(), recipient=SIRET, base_url="local",
+                         transport=fake_transport(fresh), sleep=waits.append, retries=2)
+    result = api.get(QF_PATH, Identity.parse(client_identity(PERSONS[person].identity)))
+    assert (result.status, result.code, result.reason) == ("unknown", code, "service indisponible")
+    assert len(waits) == 2 and min(waits) >= least_wait
+
+
+def test_france_connect_over_http(server: tuple[str, FakeApiParticulier]) -> None:
+    base, fake = server
+    token = fake.issue_france_connect_token("castaing", ["allocation_adulte_handicape"])
+    request = urllib.request.Request(f"{base}/v3/dss/allocation_adulte_handicape/france_connect?recipient={SIRET}",
+                                     headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert response.headers["X-Response-Cached"] == "false"
+        assert json.loads(response.read())["data"] == {"est_beneficiaire": True, "date_debut_droit": "2019-04-01"}
