@@ -619,6 +619,26 @@ def test_cli_fake_api_particulier(monkeypatch: pytest.MonkeyPatch, capsys: pytes
         assert served is fake_module.DEFAULT and "Population" not in out
 
 
+def test_cli_fake_api_france_connect_tokens(monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from tarifrules.cli import main
+
+    _StoppedServer.served.clear()
+    monkeypatch.setattr(fake_module, "make_server", _StoppedServer)
+    with pytest.raises(SystemExit) as info:
+        main(["fake-api-particulier", "--scopes", "revenu_solidarite_active", "--france-connect", "grandval"])
+    out = capsys.readouterr().out
+    assert info.value.code == 0
+    token = out.split("Jeton FranceConnect de grandval : ")[1].split()[0]
+    grant = _StoppedServer.served[0].france_connect_tokens[token]
+    assert (grant.person, grant.scopes) == ("grandval", {"revenu_solidarite_active"})
+    with pytest.raises(SystemExit) as info:
+        main(["fake-api-particulier", "--france-connect", "personne"])
+    captured = capsys.readouterr()
+    assert info.value.code == 2 and "personne inconnue du faux serveur : personne" in captured.err
+    assert "grandval" in captured.err and len(_StoppedServer.served) == 1  # no server started
+
+
 @pytest.mark.parametrize(("person", "code", "least_wait"), [
     ("panne-reponse", "37999", 0.0), ("panne-reseau", "00501", 10.0), ("panne-maintenance", "37020", 120.0),
     ("panne-delai", "37002", 0.0)])
