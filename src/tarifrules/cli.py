@@ -451,19 +451,35 @@ def fmt_command(files: tuple[str, ...], check_only: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Adresse d'écoute.")
 @click.option("--scopes", metavar="SCOPE,SCOPE…",
               help="Scopes du jeton émis au démarrage (défaut : tous ceux du faux serveur).")
-def fake_api_particulier_command(port: int, host: str, scopes: str | None) -> None:
+@click.option("--population", type=click.IntRange(min=0), default=0, show_default=True, metavar="N",
+              help="Ajoute N ménages synthétiques (MENAGE00001…) pour les essais de charge.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Graine de la population synthétique.")
+@click.option("--france-connect", "france_connect", metavar="PERSONNE", multiple=True,
+              help="Émet aussi un jeton FranceConnect fictif pour cette personne (ex. grandval ; répétable).")
+def fake_api_particulier_command(port: int, host: str, scopes: str | None, population: int, seed: int,
+                                 france_connect: tuple[str, ...]) -> None:
     """Lance un faux API Particulier local (foyers fictifs)."""
-    from .api_particulier.fake import ALL_SCOPES, DEFAULT, make_server
+    from .api_particulier.fake import ALL_SCOPES, DEFAULT, FakeApiParticulier, make_server
 
     chosen = [s.strip() for s in scopes.split(",") if s.strip()] if scopes else list(ALL_SCOPES)
+    fake = FakeApiParticulier(population=population, seed=seed) if population else DEFAULT
+    unknown = [p for p in france_connect if p not in fake.people]
+    if unknown:
+        _fail(f"personne inconnue du faux serveur : {', '.join(unknown)}",
+              "personnes connues : " + ", ".join(k for k in fake.people if not k.startswith("menage")))
     try:
-        server = make_server(host, port, DEFAULT)
+        server = make_server(host, port, fake)
     except OSError as exc:
         _fail(f"impossible d'écouter sur {host}:{port} : {exc.strerror or exc}")
-    token = DEFAULT.issue_token(chosen)
+    token = fake.issue_token(chosen)
     bound_port = server.server_address[1]
     click.echo(f"Faux API Particulier sur http://{host}:{bound_port} (Ctrl-C pour arrêter)")
+    if population:
+        click.echo(f"Population synthétique : {population} ménages, MENAGE00001 à MENAGE{population:05d} "
+                   f"(graine {seed})")
     click.echo(f"Jeton ({', '.join(chosen)}) : {token}")
+    for person in france_connect:
+        click.echo(f"Jeton FranceConnect de {person} : {fake.issue_france_connect_token(person, chosen)}")
     sys.stdout.flush()
     try:
         server.serve_forever()

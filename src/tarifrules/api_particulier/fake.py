@@ -1,15 +1,23 @@
 """A local fake API Particulier (v3+ routes), stdlib only.
 
 `handle(method, path, query, headers) -> (status, headers, body)` is a pure-ish
-request → response function (state: issued tokens and rate-limit windows) usable in
-process, e.g. behind `httpx.MockTransport`; `serve()` wraps it in a
-`ThreadingHTTPServer`. Facts come from shared/api-particulier/REFERENCE.md (§1, §3.1,
-§4.1, §4.7, §4.10, §7, §8, §11.2). The fixture households are invented.
+request → response function (state: issued tokens, rate-limit windows, the DSS cache and
+the call counts of transiently failing fixtures) usable in process, e.g. behind
+`httpx.MockTransport`; `serve()` wraps it in a `ThreadingHTTPServer`.
+
+Routes (REFERENCE §2.1): the DSS benefits (QF, C2S, RSA, prime d'activité, AAH, ASF, AEEH,
+EAJE) in `identite` and `france_connect` modes, CNOUS v4 and MESRI v3 (`identite`, `ine`,
+`france_connect`), France Travail statut and indemnités (`identifiant`), MEN v5, plus
+`/api/ping`, `/api/introspect` and 410 on the QF v1 routes. Responses are
+`{"data", "links", "meta"}` with the keys of the token's scopes only; errors are the real
+`{"errors": [...]}` bodies (REFERENCE §7). The fixture households (`fixtures.py`) and the
+synthetic population (`population.py`) are invented.
 """
 
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import math
 import secrets
@@ -17,9 +25,24 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from . import routes as r
+from .fixtures import (
+    FT_FAILURES,
+    FT_FIXTURES,
+    FT_PAYMENTS,
+    NOT_FOUND,
+    PEOPLE,
+    Answer,
+    Person,
+    failure_answer,
+    not_beneficiary,
+)
+from .population import population_people
 
 Query = Mapping[str, list[str]]
 Response = tuple[int, dict[str, str], bytes]
@@ -35,113 +58,18 @@ FT_PATH = "/v3/france_travail/statut/identifiant"
 MEN_PATH = "/v5/men/scolarites/identite"
 GONE_PATHS = ("/api/v2/composition-familiale", "/api/caf/famille")
 
-# Top-level key of `data` → the scope that governs it (REFERENCE §4.1, §4.7, §4.10).
-QF_SCOPES = {"quotient_familial": "cnaf_quotient_familial", "allocataires": "cnaf_allocataires",
-             "enfants": "cnaf_enfants", "adresse": "cnaf_adresse"}
-FT_SCOPES = {"identifiant": "pole_emploi_identifiant", "identite": "pole_emploi_identite",
-             "contact": "pole_emploi_contact", "adresse": "pole_emploi_adresse",
-             "inscription": "pole_emploi_inscription"}
-MEN_SCOPES = {"identite": "men_statut_identite", "annee_scolaire": "men_statut_scolarite",
-              "est_scolarise": "men_statut_scolarite", "statut_eleve": "men_statut_scolarite",
-              "etablissement": "men_statut_etablissement",
-              "module_elementaire_formation": "men_statut_module_elementaire_formation",
-              "est_boursier": "men_statut_boursier", "echelon_bourse": "men_echelon_bourse",
-              "regime_pensionnat": "men_regime_pensionnat"}
-ENDPOINT_SCOPES = {QF_PATH: QF_SCOPES, FT_PATH: FT_SCOPES, MEN_PATH: MEN_SCOPES}
-ALL_SCOPES: tuple[str, ...] = tuple(sorted({s for scopes in ENDPOINT_SCOPES.values() for s in scopes.values()}))
-
-# ------------------------------------------------------------------ fixtures (invented)
-
-_DSS_IDENTITY = ("nomNaissance", "nomUsage", "prenoms", "anneeDateNaissance", "moisDateNaissance",
-                 "jourDateNaissance", "sexeEtatCivil", "codeCogInseePaysNaissance",
-                 "codeCogInseeCommuneNaissance", "nomCommuneNaissance", "codeCogInseeDepartementNaissance")
-_MEN_IDENTITY = ("nomNaissance", "prenoms", "sexeEtatCivil", "anneeDateNaissance", "moisDateNaissance",
-                 "jourDateNaissance", "codeEtablissement")
+ROUTES = r.ROUTES
+# path → top-level key of `data` → the scope that governs it (REFERENCE §4)
+ENDPOINT_SCOPES: dict[str, dict[str, str]] = {path: dict(route.keys) for path, route in ROUTES.items()}
+ALL_SCOPES: tuple[str, ...] = tuple(sorted({s for route in ROUTES.values() for s in route.gate}))
 
 
-def _person(nom: str, prenoms: str, date: str, sexe: str, usage: str | None = None) -> dict[str, Any]:
-    return {"nom_naissance": nom, "nom_usage": usage, "prenoms": prenoms, "date_naissance": date, "sexe": sexe}
-
-
-def _address(recipient: str, street: str, town: str) -> dict[str, Any]:
-    return {"destinataire": recipient, "complement_information": None, "complement_information_geographique": None,
-            "numero_libelle_voie": street, "lieu_dit": None, "code_postal_ville": town, "pays": "FRANCE"}
-
-
-# Each QF fixture: identity params (as sent; matching is on lower-cased values, exact set
-# of params, like staging) → (status, data or error).
-QF_FIXTURES: list[tuple[dict[str, Any], int, dict[str, Any]]] = [
-    ({"nomNaissance": "LAVANDIER", "prenoms": ["CAMILLE"], "sexeEtatCivil": "F", "anneeDateNaissance": "1988",
-      "moisDateNaissance": "4", "jourDateNaissance": "17", "codeCogInseePaysNaissance": "99100",
-      "codeCogInseeCommuneNaissance": "24037"}, 200,
-     {"quotient_familial": {"fournisseur": "CNAF", "valeur": 650, "annee_calcul": 2025, "mois_calcul": 10},
-      "allocataires": [_person("LAVANDIER", "CAMILLE", "1988-04-17", "F")],
-      "enfants": [_person("LAVANDIER", "LOU", "2016-09-02", "F"), _person("LAVANDIER", "ELIOTT", "2019-00-00", "M")],
-      "adresse": _address("Madame LAVANDIER CAMILLE", "4 RUE DES TILLEULS", "24750 CHAMPCEVINEL")}),
-    ({"nomNaissance": "PRAIRIAL", "prenoms": ["JULES", "ANTOINE"], "sexeEtatCivil": "M",
-      "anneeDateNaissance": "1979", "moisDateNaissance": "9", "jourDateNaissance": "2",
-      "codeCogInseePaysNaissance": "99100", "codeCogInseeCommuneNaissance": "19031"}, 200,
-     {"quotient_familial": {"fournisseur": "MSA", "valeur": 480, "annee_calcul": None, "mois_calcul": None},
-      "allocataires": [_person("PRAIRIAL", "JULES ANTOINE", "1979-09-02", "M"),
-                       _person("BRUMAIRE", "ROSE", "1981-03-30", "F", usage="PRAIRIAL")],
-      "enfants": [_person("PRAIRIAL", "MAX", "2010-05-12", "M"), _person("PRAIRIAL", "ZOE", "2013-11-21", "F"),
-                  _person("PRAIRIAL", "TOM", "2018-07-07", "M")],
-      "adresse": _address("Monsieur PRAIRIAL JULES", "LIEU-DIT LES GRANGES", "19000 TULLE")}),
-    ({"nomNaissance": "FANTOME", "prenoms": ["NOE"], "sexeEtatCivil": "M", "anneeDateNaissance": "1995",
-      "moisDateNaissance": "1", "jourDateNaissance": "1", "codeCogInseePaysNaissance": "99100",
-      "codeCogInseeCommuneNaissance": "33063"}, 404,
-     {"code": "23003", "title": "Dossier allocataire absent CNAF",
-      "detail": "Le dossier allocataire n'a pas été trouvé auprès de la CNAF.", "meta": {"provider": "CNAF"}}),
-]
-QF_NOT_FOUND = {"code": "37003", "title": "Dossier allocataire absent CNAV",
-                "detail": "Le dossier allocataire n'a pas été trouvé auprès de la CNAV.", "meta": {"provider": "CNAV"}}
-
-FT_FIXTURES: dict[str, dict[str, Any]] = {
-    "demandeur.cat1": {
-        "identite": {"civilite": "M.", "nom_naissance": "SABLIER", "nom_usage": None, "prenom": "HUGO",
-                     "sexe": "Masculin", "date_naissance": "1990-06-14"},
-        "contact": {"telephone": "0600000000", "telephone2": None, "email": None},
-        "adresse": {"code_postal": "24750", "code_cog_insee_commune": "24037", "localite": "24750 CHAMPCEVINEL",
-                    "ligne_voie": "8 IMPASSE DES ORMES", "ligne_complement_destinataire": None,
-                    "ligne_complement_adresse": None, "ligne_complement_distribution": None,
-                    "ligne_nom": "M. SABLIER HUGO"},
-        "inscription": {"date_debut": "2025-02-03", "date_fin": None, "code_certification_cnav": "VC",
-                        "categorie": {"code": 1,
-                                      "libelle": "PERSONNE SANS EMPLOI DISPONIBLE DUREE INDETERMINEE PLEIN TPS"}},
-    },
-}
-FT_NOT_FOUND = {"code": "24003", "title": "Entité non trouvée",
-                "detail": "Aucun demandeur d'emploi n'a été trouvé avec l'identifiant fourni.",
-                "meta": {"provider": "France Travail"}}
-
-MEN_FIXTURES: list[tuple[dict[str, Any], dict[str, Any]]] = [
-    ({"nomNaissance": "LOUVEL", "prenoms": ["INES"], "sexeEtatCivil": "F", "anneeDateNaissance": "2013",
-      "moisDateNaissance": "2", "jourDateNaissance": "11", "codeEtablissement": "0240012X"},
-     {"identite": {"nom": "LOUVEL", "prenom": "INES", "sexe": "F", "date_naissance": "2013-02-11"},
-      "est_scolarise": True, "statut_eleve": {"code": "ST", "libelle": "SCOLAIRE"},
-      "etablissement": {"code_uai": "0240012X", "code_ministere_tutelle": "06"},
-      "module_elementaire_formation": {"code_mef_stat": "10310019110", "libelle": "5EME"},
-      "est_boursier": True, "echelon_bourse": 2,
-      "regime_pensionnat": {"code": "2", "libelle": "Demi-pensionnaire dans l'établissement"}}),
-]
-MEN_NOT_FOUND = {"code": "30003", "title": "Entité non trouvée",
-                 "detail": "Aucun élève n'a pu être trouvé avec les critères de recherche fournis",
-                 "meta": {"provider": "MEN"}}
-
-# ------------------------------------------------------------------ errors
-
-
-def _error(code: str, title: str, detail: str, parameter: str | None = None,
-           meta: dict[str, Any] | None = None) -> dict[str, Any]:
+def _error(code: str, title: str, detail: str, parameter: str | None = None) -> dict[str, Any]:
     error: dict[str, Any] = {"code": code, "title": title, "detail": detail}
     if parameter is not None:
         error["source"] = {"parameter": parameter}
-    error["meta"] = meta or {}
+    error["meta"] = {}
     return error
-
-
-def _unprocessable(code: str, detail: str, parameter: str) -> tuple[int, dict[str, Any]]:
-    return 422, {"errors": [_error(code, "Entité non traitable", detail, parameter)]}
 
 
 def _siret_ok(value: str) -> bool:
@@ -156,43 +84,75 @@ def _siret_ok(value: str) -> bool:
     return total % 10 == 0
 
 
-# ------------------------------------------------------------------ server state
+_DATE_PARTS = ("anneeDateNaissance", "moisDateNaissance", "jourDateNaissance")
 
 
-def _values(query: Query, name: str) -> list[str]:
-    return [v for v in (*query.get(name, []), *query.get(f"{name}[]", [])) if v != ""]
-
-
-def _first(query: Query, name: str) -> str | None:
-    values = _values(query, name)
-    return values[0] if values else None
+def _normal(name: str, value: str) -> str:
+    value = value.strip().lower()
+    return str(int(value)) if name in _DATE_PARTS and value.isdigit() else value
 
 
 def _key(query: Query, names: Iterable[str]) -> str:
-    """Staging-like matching key: the params present, values lower-cased, sorted."""
+    """Staging-like matching key: the identity params present, values lower-cased, sorted."""
     parts = []
     for name in sorted(names):
-        values = _values(query, name)
-        if values:
-            parts.append(f"{name}={'|'.join(v.strip().lower() for v in values)}")
+        found = r.values(query, name)
+        if found:
+            parts.append(f"{name}={'|'.join(_normal(name, v) for v in found)}")
     return "&".join(parts)
 
 
 def _fixture_key(params: Mapping[str, Any], names: Iterable[str]) -> str:
-    query = {k: (v if isinstance(v, list) else [str(v)]) for k, v in params.items()}
+    query = {k: (list(v) if isinstance(v, (list, tuple)) else [str(v)]) for k, v in params.items()}
     return _key(query, names)
 
 
-class FakeApiParticulier:
-    """The fake server's state: issued tokens and per-token rate-limit windows."""
+@dataclass(frozen=True)
+class FranceConnectGrant:
+    """What a fake FranceConnect access token stands for: one person, some scopes."""
+    person: str
+    scopes: frozenset[str]
+    identity_claims: bool = True
 
-    def __init__(self, clock: Callable[[], float] = time.time, rate_limit: int = RATE_LIMIT):
+
+class FakeApiParticulier:
+    """The fake server's state: fixtures, issued tokens, rate-limit windows, DSS cache.
+
+    `population=N` also registers N synthetic households (`population.py`, seeded by `seed`)."""
+
+    def __init__(self, clock: Callable[[], float] = time.time, rate_limit: int = RATE_LIMIT, *,
+                 population: int = 0, seed: int = 0):
         self.clock = clock
         self.rate_limit = rate_limit
         self.tokens: dict[str, frozenset[str]] = {}
+        self.france_connect_tokens: dict[str, FranceConnectGrant] = {}
+        self._ids: dict[str, str] = {}
         self._windows: dict[str, tuple[int, int]] = {}
+        self._cache: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
+        self._calls: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
         self._served = 0
+        self.people: dict[str, Person] = {}
+        self._by_identity: dict[str, dict[str, Person]] = {family: {} for family in r.IDENTITY}
+        self._by_ine: dict[str, Person] = {}
+        self.france_travail: dict[str, dict[str, Any]] = copy.deepcopy(FT_FIXTURES)
+        self.payments: dict[str, list[dict[str, Any]]] = copy.deepcopy(FT_PAYMENTS)
+        for person in PEOPLE:
+            self.add_person(person)
+        if population:
+            people, statuses, payments = population_people(population, seed)
+            for person in people:
+                self.add_person(person)
+            self.france_travail.update(statuses)
+            self.payments.update(payments)
+
+    def add_person(self, person: Person) -> None:
+        """Register a fixture person (matched on its identity, its INE, or FranceConnect tokens)."""
+        self.people[person.key] = person
+        for family, names in r.IDENTITY.items():
+            self._by_identity[family][_fixture_key(person.identity, names)] = person
+        if person.ine:
+            self._by_ine[person.ine.lower()] = person
 
     def _request_id(self) -> str:
         """A UUID like the real ones, but reproducible: the n-th request of a fresh server
@@ -203,9 +163,23 @@ class FakeApiParticulier:
         return str(uuid.uuid5(_REQUEST_IDS, str(number)))
 
     def issue_token(self, scopes: Iterable[str] = ALL_SCOPES) -> str:
+        """An API Particulier token holding these scopes."""
         token = "fake-" + secrets.token_urlsafe(24)
         with self._lock:
             self.tokens[token] = frozenset(scopes)
+            self._ids[token] = str(uuid.uuid4())
+        return token
+
+    def issue_france_connect_token(self, person: str, scopes: Iterable[str] = ALL_SCOPES, *,
+                                   identity_claims: bool = True) -> str:
+        """A FranceConnect access token of fixture `person` (its key, e.g. "lavandier") with these
+        API Particulier scopes; `identity_claims=False` mimics a login without the identity pivot
+        scopes (→ 401 50003). Only `/france_connect` routes accept it."""
+        if person not in self.people:
+            raise KeyError(f"personne inconnue du faux serveur : {person}")
+        token = "fake-fc-" + secrets.token_urlsafe(24)
+        with self._lock:
+            self.france_connect_tokens[token] = FranceConnectGrant(person, frozenset(scopes), identity_claims)
         return token
 
     # -------------------------------------------------------------- request → response
@@ -225,43 +199,55 @@ class FakeApiParticulier:
         if path in GONE_PATHS:
             out["Content-Type"] = "text/plain; charset=utf-8"
             return 410, out, QF_V1_GONE.encode()
-        if path not in ENDPOINT_SCOPES:
+        if path == "/api/introspect":
+            return self._introspect(query, lowered, out)
+        route = ROUTES.get(path)
+        if route is None:
             return self._json(404, {"errors": [_error("00404", "Route introuvable",
                                                       f"La route {path} n'existe pas sur ce serveur")]}, out)
         authorization = lowered.get("authorization", "")
         token = authorization[7:].strip() if authorization.lower().startswith("bearer ") else ""
-        scopes = self.tokens.get(token)
+        grant: FranceConnectGrant | None = None
+        if route.mode == "france_connect" and token:
+            grant = self.france_connect_tokens.get(token)
+            if grant is None:
+                return self._json(401, {"errors": [_error("50002", "Accès non autorisé", "Le jeton d'accès n'a "
+                                                          "pas été trouvé ou est expiré.", "token")]}, out)
+            # v3+: the FranceConnect scopes minus every `_identite` scope (REFERENCE §6.1)
+            scopes: frozenset[str] | None = frozenset(s for s in grant.scopes if "_identite" not in s)
+        else:
+            scopes = self.tokens.get(token)
         if scopes is None:
             return self._json(401, {"errors": [_error("00101", "Interdit",
                                                       "Votre token n'est pas valide ou n'est pas renseigné",
                                                       "token")]}, out)
-        limited = self._rate(token, out)
-        if limited:
+        if self._rate(token, out):
             return self._json(429, {"errors": [_error("00429", "Trop de requêtes",
                                                       "Vous avez effectué trop de requêtes")]}, out)
-        key_scopes = ENDPOINT_SCOPES[path]
-        if not scopes & set(key_scopes.values()):
+        if grant is not None and not grant.identity_claims:
+            return self._json(401, {"errors": [_error("50003", "Accès non autorisé", "Le jeton d'accès ne possède "
+                                                      "pas les données pivot requises pour effectuer cet appel.",
+                                                      "token")]}, out)
+        if not scopes & route.gate:
             return self._json(403, {"errors": [_error("00100", "Privilèges insuffisants",
                                                       "Votre token est valide mais vos privilèges sont "
-                                                      "insuffisants", "token")]}, out)
-        recipient = _first(query, "recipient")
+                                                      "insuffisants. Listez vos privilèges sur /api/introspect",
+                                                      "token")]}, out)
+        recipient = r.first(query, "recipient")
         if recipient is None:
-            return self._json(*_unprocessable("00203", "Le paramètre recipient est obligatoire", "recipient"), out)
+            return self._errors(422, r.unprocessable("00203", "Le paramètre recipient est obligatoire",
+                                                     "recipient"), out)
         if not _siret_ok(recipient):
-            return self._json(*_unprocessable("00210", "Le paramètre recipient n'est pas un siret valide",
-                                              "recipient"), out)
-        if path == QF_PATH:
-            status, body = self._qf(query)
-        elif path == FT_PATH:
-            status, body = self._france_travail(query)
-        else:
-            status, body = self._men(query)
+            return self._errors(422, r.unprocessable("00210", "Le paramètre recipient n'est pas un siret valide",
+                                                     "recipient"), out)
+        status, body = self._answer(route, query, grant, lowered, out)
         if status == 200:
-            body = {"data": _mask(body, key_scopes, scopes), "links": {}, "meta": {}}
-        if path == QF_PATH:
-            out["X-Response-Cached"] = "false"
-            out["X-Cache-Expires-in"] = ""
-        return self._json(status, body, out)
+            body = {"data": _mask(body, route, scopes), "links": {}, "meta": {}}
+            return self._json(200, body, out)
+        return self._errors(status, body, out)
+
+    def _errors(self, status: int, error: dict[str, Any], out: dict[str, str]) -> Response:
+        return self._json(status, {"errors": [error]}, out)
 
     def _json(self, status: int, body: dict[str, Any], headers: dict[str, str]) -> Response:
         headers["Content-Type"] = JSON_API
@@ -285,103 +271,157 @@ class FakeApiParticulier:
             return True
         return False
 
-    # -------------------------------------------------------------- endpoints
+    def _introspect(self, query: Query, headers: Mapping[str, str], out: dict[str, str]) -> Response:
+        """`/api/introspect?token=…` (or `X-Api-Key`, or Bearer): `{_id, name, scopes}` (REFERENCE §1.3)."""
+        authorization = headers.get("authorization", "")
+        token = (r.first(query, "token") or headers.get("x-api-key", "")
+                 or (authorization[7:].strip() if authorization.lower().startswith("bearer ") else ""))
+        scopes = self.tokens.get(token)
+        out["Content-Type"] = "application/json"
+        if scopes is None:
+            body = {"error": "access_denied", "reason": "Token not found or inactive",
+                    "message": "Votre jeton d'API n'a pas été trouvé ou n'est pas actif"}
+            return 401, out, json.dumps(body, ensure_ascii=False).encode("utf-8")
+        introspection: dict[str, Any] = {"_id": self._ids[token], "name": "", "scopes": sorted(scopes)}
+        return 200, out, json.dumps(introspection).encode("utf-8")
 
-    def _qf(self, query: Query) -> tuple[int, dict[str, Any]]:
-        for name, code, detail in (("nomNaissance", "00420", "Le nom de naissance est manquant"),
-                                   ("prenoms", "00421", "Le(s) prenom(s) est manquant"),
-                                   ("sexeEtatCivil", "00427", "Le sexe de l'état civil est manquant")):
-            if not _values(query, name):
-                return _unprocessable(code, detail, name)
-        if len(_values(query, "prenoms")) > 3 or (_first(query, "sexeEtatCivil") or "").upper() not in ("M", "F"):
-            return _unprocessable("00366", "Un ou plusieurs paramètres de civilité ne sont pas correctement "
-                                  "formatés", "prenoms" if len(_values(query, "prenoms")) > 3 else "sexeEtatCivil")
-        country = _first(query, "codeCogInseePaysNaissance") or ""
-        if len(country) != 5 or not country.isdigit():
-            return _unprocessable("00400", "Le code pays INSEE n'est pas correctement formaté",
-                                  "codeCogInseePaysNaissance")
-        if country == "99100" and not _first(query, "codeCogInseeCommuneNaissance") and not (
-                _first(query, "nomCommuneNaissance") and _first(query, "codeCogInseeDepartementNaissance")
-                and _first(query, "anneeDateNaissance")):
-            return _unprocessable("00426", "Le code cog de la commune de naissance est manquant",
-                                  "codeCogInseeCommuneNaissance")
-        today = time.localtime(self.clock())
-        try:
-            year = int(_first(query, "annee") or today.tm_year)
-            month = int(_first(query, "mois") or today.tm_mon)
-        except ValueError:
-            return _unprocessable("00366", "Un ou plusieurs paramètres de civilité ne sont pas correctement "
-                                  "formatés", "annee")
-        if year not in range(today.tm_year - 2, today.tm_year + 1):
-            return _unprocessable("00356", f"L'année demandée doit être l'année en cours ({today.tm_year}), "
-                                  "N-1 ou N-2.", "annee")
-        if not 1 <= month <= 12 or (year == today.tm_year and month > today.tm_mon):
-            return _unprocessable("00354", "Le mois demandé est incorrect ou est dans le futur.", "mois")
-        key = _key(query, _DSS_IDENTITY)
-        for params, status, payload in QF_FIXTURES:
-            if _fixture_key(params, _DSS_IDENTITY) == key:
-                if status != 200:
-                    return status, {"errors": [copy.deepcopy(payload)]}
-                data = copy.deepcopy(payload)
-                qf = data["quotient_familial"]
-                qf["annee"], qf["mois"] = year, month
-                if qf["annee_calcul"] is None:  # MSA: computed now
-                    qf["annee_calcul"], qf["mois_calcul"] = today.tm_year, today.tm_mon
-                data["quotient_familial"] = {k: qf[k] for k in ("fournisseur", "valeur", "annee", "mois",
-                                                                "annee_calcul", "mois_calcul")}
-                return 200, data
-        return 404, {"errors": [dict(QF_NOT_FOUND)]}
+    # -------------------------------------------------------------- providers
 
-    def _france_travail(self, query: Query) -> tuple[int, dict[str, Any]]:
-        identifiant = _first(query, "identifiant")
+    def _today(self) -> dt.date:
+        return dt.date.fromtimestamp(self.clock())
+
+    def _answer(self, route: r.Route, query: Query, grant: FranceConnectGrant | None,
+                headers: Mapping[str, str], out: dict[str, str]) -> Answer:
+        today = self._today()
+        if route.family == "france_travail":
+            return self._france_travail(route, query)
+        problem: dict[str, Any] | None = None
+        if route.mode == "identite":
+            problem = r.check_identity(route.family, query, today)
+        elif route.mode == "ine":
+            problem = r.check_ine(query)
+        if problem is None and route.family == "cnous":
+            problem = r.check_campaign_year(query, today)
+        if problem is None and route.family == "men":
+            problem = r.check_men_search(query)
+        period: tuple[int, int] | None = None
+        if problem is None and route.resource == "quotient_familial":
+            checked = r.check_qf_period(query, today)
+            problem, period = (checked, None) if isinstance(checked, dict) else (None, checked)
+        if problem is not None:
+            return 422, problem
+        person = self._subject(route, query, grant)
+        if route.cache_ttl is None:
+            return self._provider(route, person, query, period)
+        # DSS: the API caches answers (QF 24 h, others 1 h); `Cache-Control: no-cache` bypasses it (REFERENCE §9)
+        subject = f"fc:{grant.person}" if grant else _key(query, r.DSS_IDENTITY)
+        cache_key = (route.path, f"{subject}|{period}")
+        now = self.clock()
+        fresh = "no-cache" in headers.get("cache-control", "").lower()
+        with self._lock:
+            cached = self._cache.get(cache_key)
+        if cached and not fresh and now < cached[0]:
+            out["X-Response-Cached"] = "true"
+            out["X-Cache-Expires-in"] = str(math.ceil(cached[0] - now))
+            return 200, copy.deepcopy(cached[1])
+        status, body = self._provider(route, person, query, period)
+        out["X-Response-Cached"] = "false"
+        out["X-Cache-Expires-in"] = ""
+        if status == 200:
+            with self._lock:
+                self._cache[cache_key] = (now + route.cache_ttl, copy.deepcopy(body))
+        return status, body
+
+    def _subject(self, route: r.Route, query: Query, grant: FranceConnectGrant | None) -> Person | None:
+        if grant is not None:
+            return self.people[grant.person]
+        if route.mode == "ine":
+            return self._by_ine.get((r.first(query, "ine") or "").lower())
+        return self._by_identity[route.family].get(_key(query, r.IDENTITY[route.family]))
+
+    def _failing(self, person: Person, route: r.Route) -> bool:
+        if person.failure is None:
+            return False
+        if person.failures is None:
+            return True
+        with self._lock:
+            count = self._calls.get((person.key, route.path), 0) + 1
+            self._calls[(person.key, route.path)] = count
+        return count <= person.failures
+
+    def _provider(self, route: r.Route, person: Person | None, query: Query,
+                  period: tuple[int, int] | None) -> Answer:
+        not_found = 404, copy.deepcopy(NOT_FOUND[route.resource])
+        if person is None:
+            return not_found
+        if person.failure is not None and self._failing(person, route):
+            return failure_answer(person.failure, route.family)
+        if route.family == "cnous":
+            return self._cnous(person, query) or not_found
+        answer = person.answers.get(route.resource)
+        if answer is None and person.caf and route.resource in r.DSS_KEYS:
+            answer = not_beneficiary(route.resource)
+        if answer is None:
+            return not_found
+        status, body = answer[0], copy.deepcopy(answer[1])
+        if status != 200:
+            return status, body
+        if route.resource == "quotient_familial" and period is not None:
+            body["quotient_familial"] = self._qf(body["quotient_familial"], period)
+        if route.family == "men":
+            uai = r.first(query, "codeEtablissement")
+            if uai and uai.lower() != body["etablissement"]["code_uai"].lower():
+                return not_found
+            start = int((r.first(query, "anneeScolaire") or "0")[:4])
+            body["annee_scolaire"] = f"{start}-{start + 1}"
+        return 200, body
+
+    def _qf(self, qf: dict[str, Any], period: tuple[int, int]) -> dict[str, Any]:
+        today = self._today()
+        year, month = qf["annee_calcul"], qf["mois_calcul"]
+        if year is None:  # MSA: computed now (REFERENCE §10.1)
+            year, month = today.year, today.month
+        return {"fournisseur": qf["fournisseur"], "valeur": qf["valeur"], "annee": period[0], "mois": period[1],
+                "annee_calcul": year, "mois_calcul": month}
+
+    def _cnous(self, person: Person, query: Query) -> Answer | None:
+        if not person.campaigns:
+            return None
+        wanted = r.first(query, "campaignYear")
+        year = int(wanted) if wanted else max(person.campaigns)
+        data = person.campaigns.get(year)
+        return (200, copy.deepcopy(data)) if data is not None else None
+
+    def _france_travail(self, route: r.Route, query: Query) -> Answer:
+        identifiant = r.first(query, "identifiant")
         if identifiant is None:
-            return _unprocessable("00380", "L'identifiant est manquant", "identifiant")
-        found = FT_FIXTURES.get(identifiant)
-        if found is None:
-            return 404, {"errors": [dict(FT_NOT_FOUND)]}
-        return 200, {"identifiant": identifiant, **copy.deepcopy(found)}
-
-    def _men(self, query: Query) -> tuple[int, dict[str, Any]]:
-        for name, code, detail in (("nomNaissance", "00420", "Le nom de naissance est manquant"),
-                                   ("prenoms", "00421", "Le(s) prenom(s) est manquant"),
-                                   ("sexeEtatCivil", "00427", "Le sexe de l'état civil est manquant")):
-            if not _values(query, name):
-                return _unprocessable(code, detail, name)
-        school_year = _first(query, "anneeScolaire") or ""
-        parts = school_year.split("-")
-        if not (all(p.isdigit() and len(p) == 4 for p in parts) and len(parts) in (1, 2)):
-            return _unprocessable("00411", "L'année scolaire n'est pas correctement formatée: doit être sur le "
-                                  "format YYYY ou YYYY-YYYY)", "anneeScolaire")
-        uai = _first(query, "codeEtablissement")
-        perimeter = _values(query, "codesBcnDepartements") or _values(query, "codesBcnRegions")
-        if uai and perimeter:
-            return _unprocessable("00419", "Le code établissement et le périmètre sont mutuellement exclusifs",
-                                  "codeEtablissement")
-        if not uai and not perimeter:
-            return _unprocessable("00410", "Le code établissement n'est pas correctement formaté: celui doit être "
-                                  "composé de 7 chiffres et 1 lettre", "codeEtablissement")
-        if uai and not (len(uai) == 8 and uai[:7].isdigit() and uai[7].isalnum()):
-            return _unprocessable("00410", "Le code établissement n'est pas correctement formaté: celui doit être "
-                                  "composé de 7 chiffres et 1 lettre", "codeEtablissement")
-        identity = [n for n in _MEN_IDENTITY if n != "codeEtablissement"]
-        key = _key(query, identity)
-        start = int(parts[0])
-        for params, payload in MEN_FIXTURES:
-            if _fixture_key(params, identity) != key:
-                continue
-            if uai and uai.lower() != str(params["codeEtablissement"]).lower():
-                continue
-            data = copy.deepcopy(payload)
-            data["annee_scolaire"] = f"{start}-{start + 1}"
-            return 200, data
-        return 404, {"errors": [dict(MEN_NOT_FOUND)]}
+            return 422, r.unprocessable("00380", "L'identifiant est manquant", "identifiant")
+        failure = FT_FAILURES.get(identifiant)
+        if failure is not None:
+            return failure_answer(failure, "france_travail")
+        if route.resource == "statut":
+            found = self.france_travail.get(identifiant)
+            if found is None:
+                return 404, copy.deepcopy(NOT_FOUND["statut"])
+            return 200, {"identifiant": identifiant, **copy.deepcopy(found)}
+        paid = self.payments.get(identifiant)
+        if not paid:
+            return 404, copy.deepcopy(NOT_FOUND["indemnites"])
+        return 200, {"identifiant": identifiant, "paiements": copy.deepcopy(paid)}
 
 
-def _mask(data: dict[str, Any], key_scopes: Mapping[str, str], scopes: frozenset[str]) -> dict[str, Any]:
-    """Keys whose scope is not held are absent (REFERENCE §4, §6.1)."""
-    order = list(key_scopes)
-    kept = {k: v for k, v in data.items() if key_scopes.get(k) in scopes}
-    return dict(sorted(kept.items(), key=lambda item: order.index(item[0])))
+def _mask(data: dict[str, Any], route: r.Route, scopes: frozenset[str]) -> dict[str, Any]:
+    """Keys whose scope is not held are absent, not null (REFERENCE §4, §6.1)."""
+    out: dict[str, Any] = {}
+    for key, scope in route.keys.items():
+        if key not in data or (scope and scope not in scopes):
+            continue
+        value = data[key]
+        inner = route.nested.get(key)
+        if inner is not None and isinstance(value, list):
+            value = [{k: v for k, v in item.items() if inner.get(k, "") in scopes} for item in value]
+        out[key] = value
+    return out
 
 
 DEFAULT = FakeApiParticulier()
@@ -390,6 +430,11 @@ DEFAULT = FakeApiParticulier()
 def issue_token(scopes: Iterable[str] = ALL_SCOPES) -> str:
     """A token of the default fake server for these scopes."""
     return DEFAULT.issue_token(scopes)
+
+
+def issue_france_connect_token(person: str, scopes: Iterable[str] = ALL_SCOPES) -> str:
+    """A FranceConnect access token of the default fake server for fixture `person`."""
+    return DEFAULT.issue_france_connect_token(person, scopes)
 
 
 def handle(method: str, path: str, query: Query | None = None, headers: Mapping[str, str] | None = None) -> Response:
