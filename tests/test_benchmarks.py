@@ -34,3 +34,14 @@ def test_bench_quick_runs_without_mismatch(tmp_path: Path) -> None:
     assert [(r["engine"], r["workload"], r["examples"]) for r in measured if r["mismatches"]] == []
     assert len(data["loads"]) >= 2
     assert "| tarifrules | cantine |" in p.stdout
+
+
+def test_fetch_bench_smoke_has_no_429_and_no_wrong_tariff() -> None:
+    p = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "fetch_bench.py"), "--households", "60", "--rate", "400",
+         "--no-write"],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+    )
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    assert "| HTTP 429 answered | 0 (target 0) |" in p.stdout
+    assert "| tariffs differing from the household's true data (all of it) | 0 (target 0) |" in p.stdout

@@ -289,3 +289,57 @@ def test_household_errors_name_fields_not_values() -> None:
     assert caught.value.diagnostics[0].code == "A002"
     assert "allocataire.sexe" in message and "ine" in message and "SECRET" not in message and "X" not in message
     assert repr(FAMILY) == "Household(…)"
+
+
+def test_france_connect_token_is_preferred_and_no_identity_is_sent() -> None:
+    fake = FakeApiParticulier()
+    seen: list[httpx.Request] = []
+    inner = mock_transport(fake)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return inner.handle_request(request)
+
+    access_token = fake.issue_france_connect_token("lavandier", ("cnaf_quotient_familial",))
+    client = ApiParticulier(token=fake.issue_token(), recipient=FAKE_RECIPIENT, base_url="local",
+                            transport=httpx.MockTransport(handler), rate_limit=None)
+    household = Household.parse({"allocataire": CAMILLE, "jeton_france_connect": access_token})
+    result = fetch(CANTINE_FETCHER, household, DAY, client, {"demandeur_emploi": False})
+    assert result.situation == {"quotient_familial": 650, "demandeur_emploi": False}
+    assert [call.endpoint for call in result.calls] == ["/v3/dss/quotient_familial/france_connect"]
+    assert seen[0].headers["Authorization"] == f"Bearer {access_token}"
+    assert "nomNaissance" not in str(seen[0].url)
+
+
+def test_every_example_identity_file_names_a_fixture_person() -> None:
+    """The identity files the docs use match the fake server's fixtures (no silent 404)."""
+    for path in sorted((ROOT / "examples" / "identites").glob("*.json")):
+        household = Household.parse(json.loads(path.read_text(encoding="utf-8")))
+        result = fetch(CANTINE_FETCHER, household, DAY, fake_client())
+        expected = "unknown" if path.stem == "inconnu" else "ok"
+        assert result.calls[0].status == expected, path.name
+
+
+JOINT = load("""délibération "Aide quand les deux réponses sont connues"
+  applicable à partir du 01/01/2025
+
+données
+  rsa : booléen, bénéficiaire du RSA
+  aah : booléen, bénéficiaire de l'AAH
+
+résultats
+  aide : montant, aide versée
+
+article 1 "Aide"
+  aide : 0,00 €
+    sauf si rsa est connu et aah est connu et (rsa ou aah) : 100,00 €
+""", file="joint.tarif")
+
+
+def test_data_that_decide_only_together_are_fetched() -> None:
+    """Neither answer alone changes the aid; both together do: the fetcher still asks."""
+    grandval = {"nom_naissance": "GRANDVAL", "prenoms": ["NADIA"], "sexe": "F", "annee_naissance": 1991,
+                "mois_naissance": 5, "jour_naissance": 23, "code_commune_naissance": "24322"}
+    result = fetch(JOINT, Household.parse({"allocataire": grandval}), DAY, fake_client())
+    assert result.situation == {"rsa": True, "aah": False}
+    assert JOINT.evaluate(result.situation, date=DAY).outputs["aide"].display() == "100,00 €"

@@ -15,7 +15,9 @@ Errors never raise: a datum that could not be fetched stays unknown with its rea
 from __future__ import annotations
 
 import datetime
-from collections.abc import Generator, Mapping
+import itertools
+import math
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -34,6 +36,8 @@ from .household import Household
 
 __all__ = ["Call", "FetchResult", "Fetcher", "Provenance", "fetch", "fetch_async"]
 
+_MAX_WORLDS = 4096  # combinations of pending data tried when no datum decides alone
+_UNSET = object()  # a datum left unknown in a combination
 _MODE_ORDER = ("france_connect", "identite_pivot", "ine", "identifiant")
 _PROVIDER_NAMES = {"CNAF": "CAF", "MSA": "MSA"}
 
@@ -143,7 +147,7 @@ class _Binding:
 class Fetcher:
     """Prepared once per rule file (scope analysis, candidate values), then `steps` per household."""
 
-    def __init__(self, ruleset: RuleSet, *, clock: Any = None):
+    def __init__(self, ruleset: RuleSet, *, clock: Callable[[], datetime.datetime] | None = None):
         self.ruleset = ruleset
         report = analyse([ruleset])
         self.bindings = {use.datum: _Binding(use.datum, use.entry) for use in report.uses
@@ -194,14 +198,42 @@ class Fetcher:
         trace = self.ruleset.trace(evaluation.data)
         read = {name for key, name in self._refs.items() if trace.get(key) is UNKNOWN}
         base = _signature(evaluation)
+        pending = [name for name in self.ruleset.data_names
+                   if name in self.bindings and name not in done and name not in known]
         deciding = []
-        for name in self.ruleset.data_names:
-            if name not in read or name not in self.bindings or name in done or name in known:
+        for name in pending:
+            if name not in read:
                 continue
             values = self._candidates[name]
             if not values or any(_signature(e) != base for e in self._variants(known, date, name, values)):
                 deciding.append(name)  # no candidate values (dates…): fetch rather than guess
-        return deciding
+        return deciding or self._jointly_deciding(known, date, pending, read)
+
+    def _jointly_deciding(self, known: Mapping[str, Any], date: datetime.date, pending: list[str],
+                          read: set[str]) -> list[str]:
+        """When no datum changes a result alone, those that change one once others are known too
+        (`si a est connu et b est connu : …`): every combination of the pending data's values
+        (unknown included) is evaluated, and a datum is kept when two combinations that differ
+        only by it give different results. Too many combinations: the unknown data read."""
+        domains = [[*self._candidates[name], _UNSET] for name in pending]
+        if any(len(domain) == 1 for domain in domains) or math.prod(len(d) for d in domains) > _MAX_WORLDS:
+            return [name for name in pending if name in read]
+        outcomes: dict[tuple[Any, ...], Any] = {}
+        for combination in itertools.product(*domains):
+            world = {**known, **{n: v for n, v in zip(pending, combination, strict=True) if v is not _UNSET}}
+            try:
+                outcomes[combination] = _signature(self.ruleset.evaluate(world, date=date))
+            except TarifError:
+                continue
+        deciding = set()
+        for combination, outcome in outcomes.items():
+            for index, value in enumerate(combination):
+                if value is _UNSET or pending[index] in deciding:
+                    continue
+                unset = (*combination[:index], _UNSET, *combination[index + 1:])
+                if unset in outcomes and outcomes[unset] != outcome:
+                    deciding.add(pending[index])
+        return [name for name in pending if name in deciding]
 
     def _variants(self, known: Mapping[str, Any], date: datetime.date, name: str, values: list[Any]
                   ) -> Generator[Evaluation, None, None]:
