@@ -98,5 +98,19 @@ def test_fiscal_quotient_lists_dgfip_only_under_its_own_habilitation() -> None:
     report = analyse([tarifrules.load(EXAMPLES / "tarif-quotient-fiscal.tarif")])
     document = report.to_json()
     assert document["scopes"] == ["cnaf_quotient_familial"]
-    assert sorted(document["habilitations"]["api_impot_particulier"]) == ["dgfip_nbpart", "dgfip_rfr"]
+    # the needed data, plus exactly one year scope: the one the file's « dernier avis disponible » needs
+    assert sorted(document["habilitations"]["api_impot_particulier"]) == [
+        "dgfip_annee_n_moins_2_si_indispo_n_moins_1", "dgfip_nbpart", "dgfip_rfr"]
     assert not any(scope.startswith("dgfip_") for scope in document["by_scope"])
+
+
+@pytest.mark.parametrize(("words", "year_scope"), [
+    ("revenus N-1", "dgfip_annee_n_moins_1"), ("revenus N−2", "dgfip_annee_n_moins_2"),
+    ("année N-3", "dgfip_annee_n_moins_3"), ("dernier avis disponible", "dgfip_annee_n_moins_2_si_indispo_n_moins_1"),
+])
+def test_the_income_year_written_gives_the_one_year_scope(words: str, year_scope: str) -> None:
+    text = (EXAMPLES / "tarif-quotient-fiscal.tarif").read_text(encoding="utf-8").replace(
+        "dernier avis disponible", words)
+    report = analyse([tarifrules.load(text, file="fiscal.tarif")])
+    dgfip = report.to_json()["habilitations"]["api_impot_particulier"]
+    assert [scope for scope in dgfip if scope.startswith("dgfip_annee")] == [year_scope]

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from .catalogue import MODE_LABELS, Catalogue, load_catalogue
+from .dgfip.years import CHOICES
 from .models import DataPassHabilitationModel, DataPassModel, DataPassScopeModel
 from .ruleset import RuleSet
 from .scopes import DatumUse, ScopeReport, _article_key, analyse
@@ -362,7 +363,11 @@ def prepare(rulesets: Sequence[RuleSet], form: str | None = None, *, catalogue: 
         base = _DGFIP_FORMS.get(use_case_form.use_case, "api-impot-particulier")
         forms = ([f"{base}-sandbox", f"{base}-production", f"{base}-editeur"] if base != "api-impot-particulier"
                  else ["api-impot-particulier-sandbox", "api-impot-particulier-production"])
-        years = sorted({y for uses in grouped.values() for u in uses if u.entry for y in u.entry.requires_one_of})
+        fiscal = [u for uses in grouped.values() for u in uses if u.entry and u.entry.requires_one_of]
+        said = {u.year_scope for u in fiscal}
+        years = sorted(y for y in said if y) if None not in said else sorted(
+            {y for u in fiscal if u.entry for y in u.entry.requires_one_of})  # no year said (T067): every option
+        grouped = {scope: uses for scope, uses in grouped.items() if scope not in said}
         others.append(DataPassHabilitationModel(
             habilitation=habilitation, forms=forms, url=f"{DATAPASS}/formulaires/{forms[0]}/demande/nouveau",
             scopes=[_scope_model(s, uses, FORMS["api-particulier"], titles, several) for s, uses in grouped.items()],
@@ -455,6 +460,9 @@ def _block(text: str) -> list[str]:
     return [f"    {line}" if line else "" for line in text.split("\n")] + [""]
 
 
+_YEAR_TEXT = {choice.scope: choice.label for choice in CHOICES}
+
+
 def markdown(model: DataPassModel) -> str:
     out: list[str] = [f"# Demande DataPass API Particulier — {model.intitule}", ""]
     out += [f"Brouillon préparé par tarifrules à partir de : {', '.join(f'`{f}`' for f in model.files)}.",
@@ -525,7 +533,10 @@ def markdown(model: DataPassModel) -> str:
                 f"- Adresse : <{other.url}>"]
         for scope in other.scopes:
             out.append(f"- `{scope.scope}` ({scope.label or '—'}) : {scope.justification}")
-        if other.year_scopes:
+        if len(other.year_scopes) == 1:
+            out.append(f"- Cocher aussi l'année : `{other.year_scopes[0]}` ({_YEAR_TEXT[other.year_scopes[0]]}, "
+                       "l'année de revenus que les règles disent lire)")
+        elif other.year_scopes:
             out.append(f"- Cocher aussi l'une des années : {', '.join(f'`{y}`' for y in other.year_scopes)}")
         out.append("")
     out += ["## À faire à la main dans DataPass", ""] + [f"- {step}" for step in model.manual_steps] + [""]

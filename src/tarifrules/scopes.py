@@ -20,6 +20,7 @@ from . import nodes as n
 from .catalogue import Catalogue, CatalogueEntry, load_catalogue
 from .checks.context import Context
 from .checks.solver import _NUMERIC, MAX_HOUSEHOLDS, _enumerable, candidates
+from .dgfip.years import income_year_choice
 from .diagnostics import TarifError
 from .ruleset import RuleSet
 from .symbols import data_references, definition_references, dependency_parts, references
@@ -37,6 +38,14 @@ class DatumUse:
     outputs: tuple[str, ...]
     articles: tuple[str, ...]
     rules: tuple[str, ...]  # the source lines of the definitions that read it
+    year_scope: str | None = None  # DGFiP: the year scope the datum's income year needs (`revenus N-1`…)
+
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        """Every scope reading this datum needs: the entry's, plus its year scope (DGFiP)."""
+        if self.entry is None:
+            return ()
+        return self.entry.required_scopes + ((self.year_scope,) if self.year_scope else ())
 
 
 @dataclass(frozen=True)
@@ -51,7 +60,7 @@ class ScopeReport:
         for use in self.uses:
             entry = use.entry
             if entry is not None and entry.habilitation == habilitation:
-                for scope in entry.required_scopes:
+                for scope in use.scopes:
                     grouped.setdefault(scope, []).append(use)
         return dict(sorted(grouped.items()))
 
@@ -134,7 +143,9 @@ def analyse(rulesets: Sequence[RuleSet], catalogue: Catalogue | None = None) -> 
                 continue
             articles, rules = _reading_rules(ruleset, declaration.name)
             entry = catalogue.lookup(declaration.description or "")
-            uses.append(DatumUse(ruleset.file, declaration.name, entry, tuple(sorted(outputs)), articles, rules))
+            choice = income_year_choice(declaration.description) if entry and entry.requires_one_of else None
+            uses.append(DatumUse(ruleset.file, declaration.name, entry, tuple(sorted(outputs)), articles, rules,
+                                 choice.scope if choice else None))
     return ScopeReport(tuple(uses), tuple(unused), exact, tuple(r.file for r in rulesets))
 
 

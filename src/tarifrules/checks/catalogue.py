@@ -8,6 +8,11 @@ Each datum of `données` is bound to a catalogue entry by the words after its co
 * T063 — tax data (DGFiP) in a crèche (EAJE) tariff: the CNAF barème applies;
 * T064 (avertissement) — a MEN boursier status or échelon decides a rule while a
   negative answer may still mean "not known yet" (before mid-October);
+* T067 (avertissement) — a DGFiP datum does not say which income year it reads
+  (`revenus N-1`, `revenus N-2`, `revenus N-3`, `dernier avis disponible`);
+* T068 (avertissement) — the income year chosen cannot be served on some days of the
+  validity period (revenus N-1 before late July), or the DGFiP data of one file read
+  different years;
 * T065 — `--profil cantine-1-euro`: the grid does not meet the conditions of the State
   aid for the social pricing of school canteens; T066 (avertissement) — a meal at 1 € or
   less offered above a quotient familial of 1 000 € (allowed only under a convention
@@ -28,6 +33,7 @@ from decimal import Decimal
 
 from .. import nodes as n
 from ..catalogue import CatalogueEntry, load_catalogue
+from ..dgfip.years import AVAILABLE_FROM, first_unserved_day, income_year_choice
 from ..diagnostics import Diagnostic, error, warning
 from ..symbols import definition_references
 from ..values import format_decimal
@@ -104,6 +110,7 @@ def check_catalogue(context: Context) -> Iterator[Diagnostic]:
                         "taux d'effort appliqué aux ressources connues de la CAF (donnée « ressources annuelles "
                         "EAJE »), jamais au revenu fiscal")
     yield from _mid_october(context)
+    yield from _income_years(context)
 
 
 def _unknown_source(declaration: n.Declaration) -> Diagnostic:
@@ -181,6 +188,41 @@ def _is_eaje(header: n.Header) -> bool:
     """True when the header says the tariff is a crèche's (EAJE, multi-accueil, halte-garderie…)."""
     texts = [header.title, *(item.value for item in header.items if isinstance(item.value, str))]
     return any(_EAJE.search(_fold(text)) for text in texts)
+
+
+# ------------------------------------------------------------------ DGFiP income year
+
+
+def _income_years(context: Context) -> Iterator[Diagnostic]:
+    """T067: say which income year a DGFiP datum reads; T068: that year can be served on every
+    day of the validity, and every DGFiP datum of the file reads the same one."""
+    fiscal = [(d, income_year_choice(d.description)) for d in context.program.data
+              if (entry := entry_of(d)) is not None and entry.requires_one_of]
+    for declaration, choice in fiscal:
+        if choice is None:
+            yield warning("T067", f"« {declaration.name} » est une donnée fiscale (DGFiP) qui ne dit pas quelle "
+                          "année de revenus lire", declaration.span,
+                          f"ajoutez l'année à la description : « {declaration.description}, revenus N-1 » (ou "
+                          "« revenus N-2 », « revenus N-3 », « dernier avis disponible ») ; N est l'année du calcul")
+    chosen = [(d, c) for d, c in fiscal if c is not None]
+    if len({c.key for _, c in chosen}) > 1:
+        first, other = chosen[0], next(item for item in chosen if item[1].key != chosen[0][1].key)
+        yield warning("T068", f"« {other[0].name} » lit les {other[1].label} mais « {first[0].name} » les "
+                      f"{first[1].label} : un même calcul mêlerait deux années de revenus", other[0].span,
+                      "choisissez la même année pour toutes les données fiscales du fichier")
+        return
+    validity = context.program.header.get("applicable")
+    if not chosen or validity is None or not isinstance(validity.value, tuple):
+        return
+    declaration, choice = chosen[0]
+    day = first_unserved_day(choice, *validity.value)
+    if day is not None:
+        month, date = AVAILABLE_FROM
+        yield warning("T068", f"« {declaration.name} » lit les {choice.label}, qui n'existent pas encore le "
+                      f"{day:%d/%m/%Y} : chaque année, ils ne sont disponibles qu'à partir du {date}/{month:02d} "
+                      "environ (avis d'impôt établis)", declaration.span,
+                      "écrivez « dernier avis disponible » (revenus N-1, ou N-2 tant que N-1 n'existe pas), ou "
+                      "« revenus N-2 », ou limitez la période d'application (« applicable du … au … »)")
 
 
 # ------------------------------------------------------------------ mid-October (MEN)
