@@ -353,7 +353,7 @@ def test_nothing_secret_in_logs_or_exceptions(caplog: pytest.LogCaptureFixture) 
         Identity(**{**_identity(), "sexe": "DURAND", "code_pays_naissance": "99134"})
     errors.append(str(direct.value))
     texts = _texts(caplog) + errors
-    assert any("X-Request-ID" in t for t in texts)  # the client did log, at DEBUG
+    assert any("identifiant de requête" in t for t in texts)  # the client did log, at DEBUG
     assert any("HTTP Request" in t for t in texts)  # and httpx logged the URL, without its query
     for secret in SECRETS:
         leaks = [t for t in texts if secret in t]

@@ -73,7 +73,7 @@ def test_fetch_not_found_reports_the_reason_and_skips_france_travail() -> None:
 def test_known_data_are_not_fetched() -> None:
     code, out, _ = run("fetch", CANTINE, "--identite", LAVANDIER, "--set", "quotient_familial=1200",
                        "--set", "demandeur_emploi=non", "--date", "15/09/2025")
-    assert code == 0 and "Appels à API Particulier (0)" in out
+    assert code == 0 and "Appels (0)" in out
 
 
 @pytest.mark.parametrize(("content", "message"), [

@@ -239,7 +239,7 @@ class _Source:
 
 def _fetch(ruleset: RuleSet, source: _Source, date: Any, situation: dict[str, Any]) -> Any:
     """Fetch what the rules need; says on stderr when the built-in fake server answers."""
-    from .api_particulier.connect import connect
+    from .api_particulier.connect import connect, connect_dgfip
     from .api_particulier.fetch import Fetcher, fetch
     from .api_particulier.household import Household
     from .diagnostics import TarifError
@@ -260,8 +260,19 @@ def _fetch(ruleset: RuleSet, source: _Source, date: Any, situation: dict[str, An
         sys.exit(EXIT_USAGE)
     if connection.note:
         click.echo(f"tarifrules: note: {connection.note}", err=True)
+    dgfip = None
+    if fetcher.dgfip_scopes:
+        try:
+            dgfip, dgfip_note = connect_dgfip()
+        except TarifError as exc:
+            _print_error(exc)
+            sys.exit(EXIT_USAGE)
+        if dgfip_note:
+            click.echo(f"tarifrules: note: {dgfip_note}", err=True)
     with connection.client:
-        result = fetch(fetcher, household, date, connection.client, situation)
+        result = fetch(fetcher, household, date, connection.client, situation, dgfip=dgfip)
+    if dgfip is not None:
+        dgfip.close()
     for call in result.errors:
         click.echo(f"tarifrules: erreur: {call.endpoint} : {call.reason}" + (f" (code {call.code})" if call.code
                                                                               else ""), err=True)

@@ -17,7 +17,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -54,13 +54,21 @@ RECIPIENT_ENV = "API_PARTICULIER_RECIPIENT"
 # ------------------------------------------------------------------ log redaction
 
 
+_SPI_IN_PATH = re.compile(r"/spi/[^/]+")
+
+
 class _RedactQuery(logging.Filter):
-    """httpx logs the request URL at INFO; drop its query string (identity values)."""
+    """httpx logs the request URL at INFO; drop its query string (identity values) and the
+    numéro fiscal of API Impôt particulier paths."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple) and record.args:
-            record.args = tuple(a.copy_with(query=None) if isinstance(a, httpx.URL) else a for a in record.args)
+            record.args = tuple(_redacted(a) if isinstance(a, httpx.URL) else a for a in record.args)
         return True
+
+
+def _redacted(url: httpx.URL) -> httpx.URL:
+    return url.copy_with(query=None, path=_SPI_IN_PATH.sub("/spi/{spi}", url.path))
 
 
 def _install_redaction() -> None:
@@ -433,6 +441,9 @@ class _Base:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r})"
 
+    def _reader(self, scopes: tuple[str, ...]) -> Interpreter:
+        return lambda response, failures: interpret(response, failures, backoff=self.backoff, scopes=scopes)
+
     def _request(self, endpoint_path: str, identity: Identity | None, access_token: str | None,
                  params: Mapping[str, Any]) -> httpx.Request:
         france_connect = endpoint_path.rstrip("/").endswith("/france_connect")
@@ -443,51 +454,56 @@ class _Base:
         return build_request(endpoint_path, identity, recipient=self.recipient, token=token, params=params,
                              base_url=self.base_url)
 
-    def _next(self, outcome: ApiResult | Retry, rate_hits: int, failures: int) -> tuple[bool, int, int]:
-        """(give up?, rate_hits, failures) after one outcome that is a Retry."""
-        if isinstance(outcome, ApiResult):
-            return True, rate_hits, failures
-        if outcome.result.http_status == 429:
-            rate_hits += 1
-            return rate_hits > self.max_rate_retries, rate_hits, failures
-        failures += 1
-        return failures > self.retries, rate_hits, failures
+
+class RetryPolicy(Protocol):
+    """What `Attempts` needs from a client: its retry bounds, backoff and rate limiter."""
+
+    retries: int
+    max_rate_retries: int
+    backoff: float
+    limiter: RateLimiter | None
 
 
-def _log(endpoint_path: str, outcome: ApiResult | Retry, attempt: int) -> None:
-    result = outcome.result if isinstance(outcome, Retry) else outcome
-    log.debug("API Particulier %s tentative %d : HTTP %s, statut %s, code %s, X-Request-ID %s",
-              endpoint_path, attempt + 1, result.http_status, result.status, result.code, result.request_id)
+Interpreter = Callable[[httpx.Response, int], "ApiResult | Retry"]
 
 
-class _Attempts:
-    """The retry state of one call, shared by the sync and async clients (they only differ in
-    how they send and sleep)."""
+class Attempts:
+    """The retry state of one call, shared by every client (API Particulier sync and async,
+    API Impôt particulier): they only differ in how they send, sleep and read answers.
+    Logs carry the route, the attempt, the status and the request id: never a value."""
 
-    def __init__(self, client: _Base, endpoint_path: str, scopes: tuple[str, ...]):
-        self.client, self.endpoint_path, self.scopes = client, endpoint_path, scopes
+    def __init__(self, policy: RetryPolicy, endpoint_path: str, read: Interpreter, api: str = "API Particulier"):
+        self.policy, self.endpoint_path, self.read, self.api = policy, endpoint_path, read, api
         self.rate_hits = self.failures = self.attempt = 0
 
     def pace(self) -> float:
         """Seconds to wait before sending the next attempt (the token's rate limit)."""
-        return self.client.limiter.reserve() if self.client.limiter is not None else 0.0
+        return self.policy.limiter.reserve() if self.policy.limiter is not None else 0.0
 
     def settle(self, answer: httpx.Response | httpx.TransportError) -> ApiResult | float:
         """The final result, or the delay (seconds) to wait before the next attempt."""
         outcome: ApiResult | Retry
-        if isinstance(answer, httpx.Response) and self.client.limiter is not None:
-            self.client.limiter.observe(answer.headers)
+        if isinstance(answer, httpx.Response) and self.policy.limiter is not None:
+            self.policy.limiter.observe(answer.headers)
         if isinstance(answer, httpx.TimeoutException):
-            outcome = _timeout_result(self.failures, self.client.backoff)
+            outcome = _timeout_result(self.failures, self.policy.backoff)
         elif isinstance(answer, httpx.TransportError):
-            outcome = _transport_result(self.failures, self.client.backoff)
+            outcome = _transport_result(self.failures, self.policy.backoff)
         else:
-            outcome = interpret(answer, self.failures, backoff=self.client.backoff, scopes=self.scopes)
-        _log(self.endpoint_path, outcome, self.attempt)
+            outcome = self.read(answer, self.failures)
+        result = outcome.result if isinstance(outcome, Retry) else outcome
+        log.debug("%s %s tentative %d : HTTP %s, statut %s, code %s, identifiant de requête %s", self.api,
+                  self.endpoint_path, self.attempt + 1, result.http_status, result.status, result.code,
+                  result.request_id)
         self.attempt += 1
-        done, self.rate_hits, self.failures = self.client._next(outcome, self.rate_hits, self.failures)
         if isinstance(outcome, ApiResult):
             return outcome
+        if outcome.result.http_status == 429:
+            self.rate_hits += 1
+            done = self.rate_hits > self.policy.max_rate_retries
+        else:
+            self.failures += 1
+            done = self.failures > self.policy.retries
         return outcome.result if done else outcome.delay
 
 
@@ -516,7 +532,7 @@ class ApiParticulier(_Base):
     def get(self, endpoint_path: str, identity: Identity | None = None, *, access_token: str | None = None,
             scopes: Sequence[str] = (), **params: Any) -> ApiResult:
         request = self._request(endpoint_path, identity, access_token, params)
-        attempts = _Attempts(self, endpoint_path, tuple(scopes))
+        attempts = Attempts(self, endpoint_path, self._reader(tuple(scopes)))
         while True:
             if wait := attempts.pace():
                 self._sleep(wait)
@@ -555,7 +571,7 @@ class AsyncApiParticulier(_Base):
     async def get(self, endpoint_path: str, identity: Identity | None = None, *, access_token: str | None = None,
                   scopes: Sequence[str] = (), **params: Any) -> ApiResult:
         request = self._request(endpoint_path, identity, access_token, params)
-        attempts = _Attempts(self, endpoint_path, tuple(scopes))
+        attempts = Attempts(self, endpoint_path, self._reader(tuple(scopes)))
         while True:
             if wait := attempts.pace():
                 await self._sleep(wait)

@@ -26,6 +26,8 @@ from .. import nodes as n
 from ..catalogue import CatalogueEntry, normalize
 from ..checks.context import Context
 from ..checks.solver import candidates
+from ..dgfip.client import ImpotParticulier, resource_path
+from ..dgfip.years import income_year_choice
 from ..diagnostics import TarifError
 from ..ruleset import Evaluation, RuleSet
 from ..scopes import API_PARTICULIER, analyse
@@ -36,6 +38,7 @@ from .household import Household
 
 __all__ = ["Call", "FetchResult", "Fetcher", "Provenance", "fetch", "fetch_async"]
 
+DGFIP = "api_impot_particulier"
 _MAX_WORLDS = 4096  # combinations of pending data tried when no datum decides alone
 _UNSET = object()  # a datum left unknown in a combination
 _MODE_ORDER = ("france_connect", "identite_pivot", "ine", "identifiant")
@@ -52,14 +55,15 @@ class Provenance:
     request_id: str | None
     fetched_at: datetime.datetime
     cached: bool | None  # served from API Particulier's cache (`X-Response-Cached`)
-    period: str | None = None  # when the provider computed it: « 10/2025 », « 2025-2026 »
+    period: str | None = None  # what the value is of: « calculé en 10/2025 », « revenus 2025 »
     shown: str = ""  # the value as an explanation writes it (« 650 € »)
+    api: str = "API Particulier"
 
     def sentence(self) -> str:
         """« source CAF via API Particulier, calculé en 10/2025 »."""
-        text = f"source {self.provider} via API Particulier"
+        text = f"source {self.provider} via {self.api}"
         if self.period:
-            text += f", calculé en {self.period}" if "/" in self.period else f", année {self.period}"
+            text += f", {self.period}"
         if self.cached:
             text += " (réponse du cache de l'API)"
         return text
@@ -67,7 +71,7 @@ class Provenance:
     def to_json(self) -> dict[str, Any]:
         return {"endpoint": self.endpoint, "provider": self.provider, "request_id": self.request_id,
                 "fetched_at": self.fetched_at.isoformat(timespec="seconds"), "cached": self.cached,
-                "period": self.period, "value": self.shown, "source": self.sentence()}
+                "period": self.period, "value": self.shown, "api": self.api, "source": self.sentence()}
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,18 @@ class _Request:
     identity: Any  # Identity | None
     access_token: str | None
     scopes: tuple[str, ...]
+    api: str = API_PARTICULIER  # or DGFIP: then `dgfip` says what to ask
+    dgfip: DgfipCall | None = None
+
+
+@dataclass(frozen=True)
+class DgfipCall:
+    """One call to API Impôt particulier: one foyer (numéro fiscal or FranceConnect), one year."""
+
+    resource: str  # "ir" (one year) or "deuxans" (the last available notice)
+    year: int | None
+    spi: str | None
+    france_connect: str | None
 
 
 @dataclass(frozen=True)
@@ -151,7 +167,10 @@ class Fetcher:
         self.ruleset = ruleset
         report = analyse([ruleset])
         self.bindings = {use.datum: _Binding(use.datum, use.entry) for use in report.uses
-                         if use.entry is not None and use.entry.habilitation == API_PARTICULIER}
+                         if use.entry is not None and use.entry.habilitation in (API_PARTICULIER, DGFIP)}
+        self.years = {use.datum: income_year_choice(ruleset.symbols.data[use.datum].description)
+                      for use in report.uses if use.datum in self.bindings and use.entry and use.entry.requires_one_of}
+        self.dgfip_scopes = tuple(report.by_scope(DGFIP))
         self.scopes = tuple(report.scopes)
         context = Context(ruleset.program, ruleset.symbols, dict(ruleset.kinds.names))
         self._candidates = {name: candidates(context, name) for name in self.bindings}
@@ -173,7 +192,7 @@ class Fetcher:
                 break
             routes: dict[str, list[str]] = {}
             for datum in deciding:
-                route = self._route(self.bindings[datum].entry, household)
+                route = self._route(self.bindings[datum].entry, household, datum)
                 if isinstance(route, _Route):
                     routes.setdefault(route.path, []).append(datum)
                 else:
@@ -181,13 +200,14 @@ class Fetcher:
             if not routes:
                 continue
             endpoint = max(routes, key=lambda path: len(routes[path]))  # ties: first in declaration order
-            served = [d for d, b in self.bindings.items() if endpoint in _paths(b.entry)
-                      and d not in known and d not in unknown]
+            served = [d for d in self.bindings if d not in known and d not in unknown and self._serves(endpoint, d)]
             attempted.update(served)
-            result = yield self._request(endpoint, household, date, served)
-            calls.append(Call(endpoint, result.status, result.http_status, result.code, result.reason,
+            request = self._request(endpoint, household, date, served)
+            result = yield request
+            shown = _dgfip_path(request.dgfip) if request.dgfip else endpoint
+            calls.append(Call(shown, result.status, result.http_status, result.code, result.reason,
                               result.request_id, tuple(served)))
-            self._receive(result, endpoint, served, date, known, provenance, unknown)
+            self._receive(result, request, served, date, known, provenance, unknown)
         fetchable = [d for d in self.bindings if d not in known and d not in unknown]
         situation_out = {name: known[name] for name in self.ruleset.data_names if name in known}
         return FetchResult(situation_out, provenance, unknown, tuple(calls), tuple(fetchable))
@@ -245,8 +265,15 @@ class Fetcher:
 
     # -------------------------------------------------------------- routes and requests
 
-    def _route(self, entry: CatalogueEntry, household: Household) -> _Route | str:
+    def _route(self, entry: CatalogueEntry, household: Household, datum: str = "") -> _Route | str:
         """The endpoint to call for this datum, or the reason no call can be made."""
+        if entry.habilitation == DGFIP:
+            choice = self.years.get(datum)
+            if choice is None:
+                return "année de revenus non dite dans la règle (voir T067)"
+            if household.jeton_france_connect is None and household.numero_fiscal is None:
+                return "identité à fournir : numero_fiscal ou jeton_france_connect"
+            return _Route(f"{DGFIP}:{choice.key}")
         by_mode: dict[str, str] = {e.mode: e.path for e in entry.endpoints}
         for mode in _MODE_ORDER:
             path = by_mode.get(mode)
@@ -256,7 +283,21 @@ class Fetcher:
                  for mode, path in by_mode.items()]
         return "identité à fournir : " + " ou ".join(dict.fromkeys(needs))
 
+    def _serves(self, endpoint: str, datum: str) -> bool:
+        if endpoint.startswith(f"{DGFIP}:"):
+            choice = self.years.get(datum)
+            return choice is not None and endpoint == f"{DGFIP}:{choice.key}"
+        return endpoint in _paths(self.bindings[datum].entry)
+
     def _request(self, endpoint: str, household: Household, date: datetime.date, served: list[str]) -> _Request:
+        if endpoint.startswith(f"{DGFIP}:"):
+            choice = self.years[served[0]]
+            assert choice is not None
+            call = DgfipCall("deuxans" if choice.back is None else "ir", None if choice.back is None else
+                             choice.year(date), None if household.jeton_france_connect else household.numero_fiscal,
+                             household.jeton_france_connect)
+            scopes = tuple(dict.fromkeys(s for d in served for s in self.bindings[d].entry.required_scopes))
+            return _Request(endpoint, {}, None, None, (*scopes, choice.scope), DGFIP, call)
         mode = _mode_of(endpoint)
         person = _person(endpoint, mode, household)
         params: dict[str, Any] = {}
@@ -279,8 +320,9 @@ class Fetcher:
 
     # -------------------------------------------------------------- answers
 
-    def _receive(self, result: ApiResult, endpoint: str, served: list[str], date: datetime.date,
+    def _receive(self, result: ApiResult, request: _Request, served: list[str], date: datetime.date,
                  known: dict[str, Any], provenance: dict[str, Provenance], unknown: dict[str, str]) -> None:
+        endpoint = request.endpoint
         if result.status != "ok" or result.data is None:
             reason = result.reason or "réponse sans données"
             if result.code:
@@ -309,9 +351,17 @@ class Fetcher:
                 evaluation = None
             known[datum] = value
             read = evaluation.data.get(datum) if evaluation is not None else None
-            provenance[datum] = Provenance(datum, endpoint, _provider(entry, result.data), result.request_id,
-                                           fetched_at, result.cached, _period(endpoint, result.data),
-                                           self._shown(datum, value if read is None else read))
+            dgfip = request.dgfip
+            if dgfip is not None:
+                year = dgfip.year if dgfip.year is not None else result.data.get("annRevenu")
+                provenance[datum] = Provenance(datum, _dgfip_path(dgfip), "DGFiP", result.request_id, fetched_at,
+                                               None, f"revenus {year}" if year else None,
+                                               self._shown(datum, value if read is None else read),
+                                               "API Impôt particulier")
+            else:
+                provenance[datum] = Provenance(datum, endpoint, _provider(entry, result.data), result.request_id,
+                                               fetched_at, result.cached, _period(endpoint, result.data),
+                                               self._shown(datum, value if read is None else read))
 
     def _shown(self, datum: str, value: Any) -> str:
         declaration = self.ruleset.symbols.data[datum]
@@ -330,14 +380,15 @@ class Fetcher:
 
 
 def fetch(ruleset: RuleSet | Fetcher, household: Household, date: datetime.date, client: ApiParticulier,
-          situation: Mapping[str, Any] | None = None) -> FetchResult:
-    """Fetch what `ruleset` needs for `household` on `date`, with the sync client."""
+          situation: Mapping[str, Any] | None = None, *, dgfip: ImpotParticulier | None = None) -> FetchResult:
+    """Fetch what `ruleset` needs for `household` on `date`, with the sync clients (`dgfip`:
+    API Impôt particulier, for the fiscal data; without it they stay unknown)."""
     fetcher = ruleset if isinstance(ruleset, Fetcher) else Fetcher(ruleset)
     steps = fetcher.steps(household, date, situation)
     try:
         request = next(steps)
         while True:
-            request = steps.send(_call(client, request))
+            request = steps.send(_call_dgfip(dgfip, request) if request.dgfip else _call(client, request))
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]
 
@@ -350,11 +401,14 @@ async def fetch_async(ruleset: RuleSet | Fetcher, household: Household, date: da
     try:
         request = next(steps)
         while True:
-            try:
-                result = await client.get(request.endpoint, request.identity, access_token=request.access_token,
-                                          scopes=request.scopes, **request.params)
-            except TarifError as exc:
-                result = _refused(exc)
+            if request.dgfip:
+                result = ApiResult("error", None, "API Impôt particulier : pas de client asynchrone, utilisez fetch")
+            else:
+                try:
+                    result = await client.get(request.endpoint, request.identity, access_token=request.access_token,
+                                              scopes=request.scopes, **request.params)
+                except TarifError as exc:
+                    result = _refused(exc)
             request = steps.send(result)
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]
@@ -366,6 +420,24 @@ def _call(client: ApiParticulier, request: _Request) -> ApiResult:
                           scopes=request.scopes, **request.params)
     except TarifError as exc:  # the identity does not meet this route's rules (A002): no call made
         return _refused(exc)
+
+
+def _call_dgfip(client: ImpotParticulier | None, request: _Request) -> ApiResult:
+    call = request.dgfip
+    assert call is not None
+    if client is None:
+        return ApiResult("error", None, "API Impôt particulier non configurée (identifiants DGFiP absents)")
+    try:
+        return client.get("deuxans" if call.resource == "deuxans" else "ir", call.year, spi=call.spi,
+                          france_connect=call.france_connect)
+    except TarifError as exc:
+        return _refused(exc)
+
+
+def _dgfip_path(call: DgfipCall) -> str:
+    """The route as it may be shown: the numéro fiscal never is."""
+    return resource_path("deuxans" if call.resource == "deuxans" else "ir", call.year,
+                         "{spi}" if call.spi else None)
 
 
 def _refused(exc: TarifError) -> ApiResult:
@@ -447,7 +519,8 @@ def _extract(entry: CatalogueEntry, data: dict[str, Any], date: datetime.date) -
     if entry.derivation is not None:
         return _Missing("donnée dérivée que l'adaptateur ne calcule pas : à fournir dans la situation")
     assert entry.field is not None
-    return _walk(data, entry.field.removeprefix("data.").split("."))
+    value = _walk(data, entry.field.removeprefix("data.").split("."))
+    return Decimal(repr(value)) if isinstance(value, float) else value  # 2.5 parts, exactly
 
 
 def _count(key: str) -> Any:
@@ -530,6 +603,9 @@ _DERIVED = {
     normalize("étudiant inscrit"): _enrolled,
     normalize("régime de formation"): _regime,
     normalize("indemnités France Travail"): _latest_payment,
+    normalize("parent isolé (case T)"): lambda data, date: (
+        _walk(data, ["sitParIso"]) if isinstance(_walk(data, ["sitParIso"]), _Missing)
+        else bool(data["sitParIso"])),
 }
 
 
@@ -544,9 +620,9 @@ def _provider(entry: CatalogueEntry, data: dict[str, Any]) -> str:
 def _period(endpoint: str, data: dict[str, Any]) -> str | None:
     qf = data.get("quotient_familial")
     if isinstance(qf, dict) and qf.get("mois_calcul") and qf.get("annee_calcul"):
-        return f"{int(qf['mois_calcul']):02d}/{qf['annee_calcul']}"
+        return f"calculé en {int(qf['mois_calcul']):02d}/{qf['annee_calcul']}"
     if "/men/" in endpoint and data.get("annee_scolaire"):
-        return str(data["annee_scolaire"])
+        return f"année scolaire {data['annee_scolaire']}"
     return None
 
 
@@ -566,7 +642,7 @@ def fetch_text(result: FetchResult, ruleset: RuleSet) -> list[str]:
             lines.append(f"  {name} : inconnu — {result.unknown[name]}")
     if result.not_needed:
         lines.append("Non demandé (ne change aucun résultat pour ce foyer) : " + ", ".join(result.not_needed))
-    lines.append(f"Appels à API Particulier ({len(result.calls)}) :")
+    lines.append(f"Appels ({len(result.calls)}) :")
     for call in result.calls:
         status = f"HTTP {call.http_status}" if call.http_status else "aucun appel"
         detail = f" — {call.reason}" if call.reason else ""

@@ -37,6 +37,7 @@ class Household(BaseModel):
     ine: str | None = Field(default=None, pattern=r"^[0-9a-zA-Z]{11}$")
     identifiant_france_travail: str | None = Field(default=None, min_length=1)
     jeton_france_connect: str | None = Field(default=None, min_length=1)
+    numero_fiscal: str | None = Field(default=None, pattern=r"^\d{13}$")  # API Impôt particulier (DGFiP)
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> Household:
