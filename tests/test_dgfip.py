@@ -213,3 +213,26 @@ def test_without_a_dgfip_client_the_fiscal_data_stay_unknown() -> None:
 def test_fetcher_scopes_keep_the_two_habilitations_apart() -> None:
     assert FETCHER.scopes == ("cnaf_quotient_familial",)
     assert FETCHER.dgfip_scopes == ("dgfip_annee_n_moins_2_si_indispo_n_moins_1", "dgfip_nbpart", "dgfip_rfr")
+
+
+def test_the_local_http_fake_server_also_answers_for_the_dgfip(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from tarifrules.api_particulier.fake import make_server
+
+    dgfip = FakeImpotParticulier()
+    server = make_server("127.0.0.1", 0, FakeApiParticulier(), dgfip)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        client_id, secret = dgfip.issue_client()
+        for name, value in (("DGFIP_CLIENT_ID", client_id), ("DGFIP_CLIENT_SECRET", secret),
+                            ("DGFIP_ID_TELESERVICE", "essai"),
+                            ("DGFIP_API_URL", f"http://127.0.0.1:{server.server_address[1]}")):
+            monkeypatch.setenv(name, value)
+        with ImpotParticulier(rate_limit=None) as client:
+            result = client.get("deuxans", spi=DUPRE)
+        assert result.status == "ok" and result.data is not None and result.data["annRevenu"] == 2025
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -582,9 +582,10 @@ class _StoppedServer:
 
     served: ClassVar[list[FakeApiParticulier]] = []
 
-    def __init__(self, host: str, port: int, fake: FakeApiParticulier) -> None:
+    def __init__(self, host: str, port: int, fake: FakeApiParticulier, dgfip: object = None) -> None:
         self.server_address = (host, 4321)
         self.served.append(fake)
+        self.dgfip = dgfip
 
     def serve_forever(self) -> None:
         raise KeyboardInterrupt
@@ -607,6 +608,7 @@ def test_cli_fake_api_particulier(monkeypatch: pytest.MonkeyPatch, capsys: pytes
         main(args)
     out = capsys.readouterr().out
     assert info.value.code == 0 and "http://127.0.0.1:4321" in out and "arrêté" in out
+    assert "DGFIP_API_URL=http://127.0.0.1:4321 DGFIP_CLIENT_ID=fake-dgfip-" in out
     served = _StoppedServer.served[0]
     token = out.split("Jeton (cnaf_quotient_familial) : ")[1].split()[0]
     assert served.tokens[token] == {"cnaf_quotient_familial"}

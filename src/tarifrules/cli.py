@@ -469,8 +469,9 @@ def fmt_command(files: tuple[str, ...], check_only: bool) -> None:
               help="Émet aussi un jeton FranceConnect fictif pour cette personne (ex. grandval ; répétable).")
 def fake_api_particulier_command(port: int, host: str, scopes: str | None, population: int, seed: int,
                                  france_connect: tuple[str, ...]) -> None:
-    """Lance un faux API Particulier local (foyers fictifs)."""
+    """Lance un faux API Particulier (et un faux API Impôt particulier) local."""
     from .api_particulier.fake import ALL_SCOPES, DEFAULT, FakeApiParticulier, make_server
+    from .dgfip.fake import FakeImpotParticulier
 
     chosen = [s.strip() for s in scopes.split(",") if s.strip()] if scopes else list(ALL_SCOPES)
     fake = FakeApiParticulier(population=population, seed=seed) if population else DEFAULT
@@ -479,7 +480,8 @@ def fake_api_particulier_command(port: int, host: str, scopes: str | None, popul
         _fail(f"personne inconnue du faux serveur : {', '.join(unknown)}",
               "personnes connues : " + ", ".join(k for k in fake.people if not k.startswith("menage")))
     try:
-        server = make_server(host, port, fake)
+        dgfip = FakeImpotParticulier()
+        server = make_server(host, port, fake, dgfip)
     except OSError as exc:
         _fail(f"impossible d'écouter sur {host}:{port} : {exc.strerror or exc}")
     token = fake.issue_token(chosen)
@@ -491,6 +493,9 @@ def fake_api_particulier_command(port: int, host: str, scopes: str | None, popul
     click.echo(f"Jeton ({', '.join(chosen)}) : {token}")
     for person in france_connect:
         click.echo(f"Jeton FranceConnect de {person} : {fake.issue_france_connect_token(person, chosen)}")
+    client_id, secret = dgfip.issue_client()
+    click.echo(f"Faux API Impôt particulier (DGFiP) à la même adresse : DGFIP_API_URL=http://{host}:{bound_port} "
+               f"DGFIP_CLIENT_ID={client_id} DGFIP_CLIENT_SECRET={secret} DGFIP_ID_TELESERVICE=essai")
     sys.stdout.flush()
     try:
         server.serve_forever()

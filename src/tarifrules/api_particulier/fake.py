@@ -30,6 +30,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from ..dgfip.fake import FakeImpotParticulier
 from . import routes as r
 from .fixtures import (
     FT_FAILURES,
@@ -445,8 +446,10 @@ def handle(method: str, path: str, query: Query | None = None, headers: Mapping[
 # ------------------------------------------------------------------ HTTP wrapper
 
 
-def make_server(host: str = "127.0.0.1", port: int = 0, fake: FakeApiParticulier | None = None) -> ThreadingHTTPServer:
-    """A `ThreadingHTTPServer` answering with `fake` (default: the module's server); port 0 = ephemeral."""
+def make_server(host: str = "127.0.0.1", port: int = 0, fake: FakeApiParticulier | None = None,
+                dgfip: FakeImpotParticulier | None = None) -> ThreadingHTTPServer:
+    """A `ThreadingHTTPServer` answering with `fake` (default: the module's server), and with
+    `dgfip` for the API Impôt particulier paths (`/token`, `/impotparticulier/…`); port 0 = ephemeral."""
     app = fake or DEFAULT
 
     class Handler(BaseHTTPRequestHandler):
@@ -454,8 +457,12 @@ def make_server(host: str = "127.0.0.1", port: int = 0, fake: FakeApiParticulier
 
         def _answer(self, send_body: bool) -> None:
             parts = urlsplit(self.path)
-            status, headers, body = app.handle(self.command, parts.path, parse_qs(parts.query, keep_blank_values=True),
-                                               dict(self.headers.items()))
+            query = parse_qs(parts.query, keep_blank_values=True)
+            if dgfip is not None and dgfip.handles(parts.path):
+                sent = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                status, headers, body = dgfip.handle(self.command, parts.path, query, dict(self.headers.items()), sent)
+            else:
+                status, headers, body = app.handle(self.command, parts.path, query, dict(self.headers.items()))
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)
