@@ -307,6 +307,31 @@ def explain_command(file: str, situation_file: str | None, assignments: tuple[st
     sys.exit(code)
 
 
+@cli.command("doc")
+@click.help_option("-h", "--help", help="Affiche cette aide et quitte.")
+@click.argument("files", nargs=-1, required=True, metavar="FICHIER...")
+@click.option("-o", "--sortie", "out", required=True, metavar="DOSSIER",
+              help="Dossier où écrire les pages HTML (créé s'il n'existe pas).")
+@click.option("--comparer", "compare", nargs=2, multiple=True, metavar="ANCIEN NOUVEAU",
+              help="Compare deux versions d'un tarif (répétable ; les versions successives d'une même "
+                   "collectivité sont aussi trouvées seules).")
+def doc_command(files: tuple[str, ...], out: str, compare: tuple[tuple[str, str], ...]) -> None:
+    """Écrit une page HTML par fichier (grilles, graphiques, exemples, données), un index et les comparaisons."""
+    from .pages import build_site
+
+    try:
+        site = build_site(files, out, compare)
+    except OSError as exc:
+        _fail(f"impossible d'écrire dans {out} : {exc.strerror or exc}", "vérifiez le dossier de sortie")
+    click.echo(f"{len(site.pages)} page(s) et {len(site.comparisons)} comparaison(s) écrites dans {out}")
+    click.echo(f"  {site.index}")
+    for path in (*site.pages, *site.comparisons):
+        click.echo(f"  {path}")
+    for file in site.errors:
+        click.echo(f"tarifrules: erreur: {file} contient des erreurs : sa page les liste", err=True)
+    sys.exit(EXIT_PROBLEMS if site.errors else EXIT_OK)
+
+
 @cli.command("fetch")
 @click.help_option("-h", "--help", help="Affiche cette aide et quitte.")
 @click.argument("file", metavar="FICHIER")
