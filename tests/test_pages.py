@@ -61,6 +61,12 @@ def test_grid_prices_are_the_evaluators_at_both_ends_of_each_tranche(at_root: Pa
             assert prices == [rules.evaluate(situation, date=rules.valid_from).outputs["tarif_repas"].display()]
 
 
+def test_a_single_file_is_its_own_entry_point(at_root: Path, tmp_path: Path) -> None:
+    site = build_site([CANTINE], tmp_path)
+    assert site.index is None and [p.name for p in tmp_path.iterdir()] == ["restauration-scolaire.html"]
+    assert "index.html" not in site.pages[0].read_text(encoding="utf-8")
+
+
 def test_the_page_is_self_contained_and_escaped(tmp_path: Path) -> None:
     source = (EXAMPLES / "champcevinel-cantine.tarif").read_text(encoding="utf-8")
     hostile = source.replace('"Mise en place de la tarification sociale à la cantine (2022-2023)"',
@@ -80,6 +86,7 @@ def test_every_example_gets_a_page_and_the_index_lists_their_validity(at_root: P
     files = sorted(str(p.relative_to(ROOT)) for p in EXAMPLES.rglob("*.tarif"))
     site = build_site(files, tmp_path)
     assert len(site.pages) == len(files)
+    assert site.index is not None
     index = site.index.read_text(encoding="utf-8")
     for path in site.pages:
         assert f"href=\"{path.name}\"" in index

@@ -48,7 +48,7 @@ def on_files(files: Any, config: Any, **_: Any) -> Any:
     inside = Path.cwd().resolve() == ROOT  # relative paths read better in the pages
     sources = sorted((ROOT / "examples").rglob("*.tarif"))
     site = build_site([f.relative_to(ROOT) if inside else f for f in sources], out)
-    for path in (site.index, *site.pages, *site.comparisons):
+    for path in (*([site.index] if site.index else []), *site.pages, *site.comparisons):
         files.append(File.generated(config, f"exemples/{path.name}", abs_src_path=str(path)))
     return files
 

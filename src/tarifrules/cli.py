@@ -353,8 +353,7 @@ def doc_command(files: tuple[str, ...], out: str, compare: tuple[tuple[str, str]
     except OSError as exc:
         _fail(f"impossible d'écrire dans {out} : {exc.strerror or exc}", "vérifiez le dossier de sortie")
     click.echo(f"{len(site.pages)} page(s) et {len(site.comparisons)} comparaison(s) écrites dans {out}")
-    click.echo(f"  {site.index}")
-    for path in (*site.pages, *site.comparisons):
+    for path in (*([site.index] if site.index else []), *site.pages, *site.comparisons):
         click.echo(f"  {path}")
     for file in site.errors:
         click.echo(f"tarifrules: erreur: {file} contient des erreurs : sa page les liste", err=True)

@@ -190,10 +190,10 @@ def _diagnostics(sheet: Sheet) -> str:
     return f"<section id=\"diagnostics\"><h2>Vérifications</h2><p>{esc(summary)}</p><pre>{esc(text)}</pre></section>"
 
 
-def render_sheet(sheet: Sheet, *, links: Sequence[tuple[str, str]] = ()) -> str:
-    """The page; `links` are (href, text) pairs shown above it (the index, comparisons)."""
-    navigation = " · ".join(f"<a href=\"{esc(href)}\">{esc(text)}</a>" for href, text in
-                            (("index.html", "Toutes les délibérations"), *links))
+def render_sheet(sheet: Sheet, *, links: Sequence[tuple[str, str]] = (), index: bool = True) -> str:
+    """The page; `links` are (href, text) pairs shown above it (comparisons), after the index's."""
+    everything = [("index.html", "Toutes les délibérations")] if index else []
+    navigation = " · ".join(f"<a href=\"{esc(href)}\">{esc(text)}</a>" for href, text in [*everything, *links])
     parts = [f"<p class=\"note\">Fichier : <code>{esc(sheet.file)}</code></p>"]
     if sheet.program is not None:
         parts.insert(0, _header(sheet.program))

@@ -1,7 +1,8 @@
 """`tarifrules doc`: one page per rule file, the index, and comparison pages.
 
 Reads each file once (parse, check), writes `<name>.html` pages, `index.html` listing
-them with their validity, and a comparison page per pair of successive versions (found
+them with their validity (when there is more than one page: a single sheet is its own
+entry point), and a comparison page per pair of successive versions (found
 by `versions.find_versions`, or named with `--comparer A B`). Returns what it wrote so
 the CLI can say it, and whether a file had errors (exit code 1).
 """
@@ -28,7 +29,7 @@ __all__ = ["Site", "build_site", "read_sheet"]
 @dataclass(frozen=True)
 class Site:
     pages: tuple[Path, ...]
-    index: Path
+    index: Path | None  # None for a single page
     comparisons: tuple[Path, ...]
     errors: tuple[str, ...]  # files with errors (their page shows the diagnostics)
 
@@ -101,13 +102,15 @@ def build_site(files: Sequence[str | Path], out: str | Path,
         path = folder / comparison_name(older, newer)
         path.write_text(render_comparison(older, newer), encoding="utf-8")
         comparisons.append(path)
+    with_index = len(sheets) + len(comparisons) > 1
     written = []
     for sheet in sheets:
         links = [(comparison_name(a, b), "comparaison avec l'autre version") for a, b in pairs
                  if sheet in (a, b) and a.ruleset is not None and b.ruleset is not None]
         path = folder / sheet.page_name
-        path.write_text(render_sheet(sheet, links=links), encoding="utf-8")
+        path.write_text(render_sheet(sheet, links=links, index=with_index), encoding="utf-8")
         written.append(path)
-    index = folder / "index.html"
-    index.write_text(_index(sheets, pairs), encoding="utf-8")
+    index = folder / "index.html" if with_index else None
+    if index is not None:
+        index.write_text(_index(sheets, pairs), encoding="utf-8")
     return Site(tuple(written), index, tuple(comparisons), tuple(s.file for s in sheets if s.ruleset is None))
