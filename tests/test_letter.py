@@ -104,3 +104,20 @@ def test_the_letter_names_the_data_read_and_nothing_else(file: str, index: int) 
         listed = re.search(rf"^- {re.escape(label)}( de | : )", section, re.M) is not None
         expected = (datum in evaluation.data and datum in read) or datum in evaluation.missing
         assert listed == expected, f"{file} « {example.title} » : {datum} {'absent' if expected else 'en trop'}"
+
+
+def test_neighbouring_cases_are_evaluated_not_assumed() -> None:
+    from tarifrules.pages.alternatives import alternatives
+
+    rules = tarifrules.load(EXAMPLES / "wavrin-centre-loisirs.tarif")
+    situation = {"quotient_familial": "650,50", "rang_enfant": 2, "exterieur": "non", "conditions_ccas": "non"}
+    evaluation = rules.evaluate(situation, date="21/10/2025")
+    found = {a.condition: a.display for a in alternatives(evaluation, set(situation))}
+    for condition, display in found.items():
+        assert display != evaluation.outputs["tarif_journee"].display(), condition
+    assert found["avec un rang enfant égal à 1"] == rules.evaluate({**situation, "rang_enfant": 1},
+                                                                   date="21/10/2025").outputs["tarif_journee"].display()
+    assert found["avec un quotient familial compris entre 308,01 € et 500 €"] == "5,00 €"
+    assert "si exterieur était « oui »" in found
+    rate = tarifrules.load(EXAMPLES / "accueil-loisirs-taux-effort.tarif")
+    assert alternatives(rate.evaluate({"quotient_familial": 650}, date=rate.valid_from), {"quotient_familial"}) == []

@@ -110,15 +110,16 @@ def _neighbours(evaluation: Evaluation, context: Context, datum: str, values: li
         for index in (here - 1, here + 1):
             if not 0 <= index < len(ranges) or ranges[index][2] in (None, output.display()):
                 continue
-            first, last, result = ranges[index]
+            first, _, result = ranges[index]
             assert result is not None
-            if index == len(ranges) - 1:
+            last = ranges[index + 1][0] - step if index + 1 < len(ranges) else None
+            if last is None:
                 words = f"d'au moins {_amount(first, money)}"
-            elif first == low_bound and index == 0:
-                upper = ranges[index + 1][0] if index + 1 < len(ranges) else last + step
-                words = f"inférieur à {_amount(upper, money)}"
+            elif first == last:
+                words = f"égal à {_amount(first, money)}"
+            elif index == 0 and first == low_bound:
+                words = f"inférieur à {_amount(last + step, money)}"
             else:
-                upper = ranges[index + 1][0] - step if index + 1 < len(ranges) else last
-                words = f"compris entre {_amount(first, money)} et {_amount(upper, money)}"
+                words = f"compris entre {_amount(first, money)} et {_amount(last, money)}"
             found.append(Alternative(name, datum, f"avec un {_label(datum)} {words}", result))
     return found
