@@ -304,18 +304,71 @@ def eval_command(file: str, situation_file: str | None, assignments: tuple[str, 
 
 @cli.command("explain")
 @_evaluation_options
+@click.option("--format", "output_format", type=click.Choice(["texte", "lettre", "lettre-html"]), default="texte",
+              metavar="texte|lettre|lettre-html",
+              help="texte (défaut) ; lettre : la lettre d'explication à la famille (CRPA), en Markdown ; "
+                   "lettre-html : la même lettre en page HTML.")
+@click.option("--sortie", "out", metavar="FICHIER", help="Écrit l'explication dans ce fichier plutôt qu'à l'écran.")
 def explain_command(file: str, situation_file: str | None, assignments: tuple[str, ...], day: str | None,
                     as_json: bool, fetch: bool, identity_file: str | None, environment: str | None,
-                    recipient: str | None) -> None:
-    """Explique chaque résultat, article par article."""
+                    recipient: str | None, output_format: str, out: str | None) -> None:
+    """Explique chaque résultat, article par article (ou en lettre à la famille : --format lettre)."""
+    if as_json and output_format != "texte":
+        _fail("--json et --format lettre ne vont pas ensemble", "choisissez l'un ou l'autre")
     source = _Source(identity_file, environment, recipient) if fetch else None
     evaluation, code = _evaluate(file, situation_file, assignments, day, source)
+    if output_format != "texte" or out:
+        _write_explanation(evaluation, output_format, out)
+        sys.exit(code)
     if as_json:
         click.echo(json.dumps(evaluation.to_json(), ensure_ascii=False, indent=2))
         sys.exit(code)
     click.echo(f"{evaluation.ruleset.title} — au {evaluation.date:%d/%m/%Y}")
     click.echo(str(evaluation.explain()))
     sys.exit(code)
+
+
+def _write_explanation(evaluation: Any, output_format: str, out: str | None) -> None:
+    """The letter (Markdown or HTML) or the text explanation, on stdout or into `out`."""
+    if output_format == "texte":
+        text = f"{evaluation.ruleset.title} — au {evaluation.date:%d/%m/%Y}\n{evaluation.explain()}\n"
+    else:
+        from .pages.letter import build_letter
+
+        letter = build_letter(evaluation)
+        text = letter.to_html() if output_format == "lettre-html" else letter.to_markdown()
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        Path(out).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail(f"impossible d'écrire {out} : {exc.strerror or exc}", "vérifiez le chemin du fichier")
+    click.echo(f"explication écrite dans {out}", err=True)
+
+
+@cli.command("doc")
+@click.help_option("-h", "--help", help="Affiche cette aide et quitte.")
+@click.argument("files", nargs=-1, required=True, metavar="FICHIER...")
+@click.option("-o", "--sortie", "out", required=True, metavar="DOSSIER",
+              help="Dossier où écrire les pages HTML (créé s'il n'existe pas).")
+@click.option("--comparer", "compare", nargs=2, multiple=True, metavar="ANCIEN NOUVEAU",
+              help="Compare deux versions d'un tarif (répétable ; les versions successives d'une même "
+                   "collectivité sont aussi trouvées seules).")
+def doc_command(files: tuple[str, ...], out: str, compare: tuple[tuple[str, str], ...]) -> None:
+    """Écrit une page HTML par fichier (grilles, graphiques, exemples, données), un index et les comparaisons."""
+    from .pages import build_site
+
+    try:
+        site = build_site(files, out, compare)
+    except OSError as exc:
+        _fail(f"impossible d'écrire dans {out} : {exc.strerror or exc}", "vérifiez le dossier de sortie")
+    click.echo(f"{len(site.pages)} page(s) et {len(site.comparisons)} comparaison(s) écrites dans {out}")
+    for path in (*([site.index] if site.index else []), *site.pages, *site.comparisons):
+        click.echo(f"  {path}")
+    for file in site.errors:
+        click.echo(f"tarifrules: erreur: {file} contient des erreurs : sa page les liste", err=True)
+    sys.exit(EXIT_PROBLEMS if site.errors else EXIT_OK)
 
 
 @cli.command("fetch")
