@@ -98,9 +98,13 @@ class OutputColumn:
         if self.kind is n.Kind.NOMBRE and scale == 0:
             return pa.array(values, mask=mask, type=pa.int64())
         values = values * np.int64(10 ** (places - scale))
-        whole = pa.array(values, mask=mask, type=pa.int64()).cast(pa.decimal128(38, 0))
-        # the same 128-bit integers, read with `places` decimal places
-        return pa.Array.from_buffers(pa.decimal128(38, places), len(whole), whole.buffers(), whole.null_count)
+        # decimal128 values are little-endian 128-bit integers: the int64, then its sign extension
+        wide = np.empty((len(values), 2), dtype=np.int64)
+        wide[:, 0] = values
+        wide[:, 1] = values >> 63
+        validity = pa.array(self.known, type=pa.bool_()).buffers()[1]
+        return pa.Array.from_buffers(pa.decimal128(38, places), len(values), [validity, pa.py_buffer(wide)],
+                                     int(np.count_nonzero(mask)))
 
     def _plain(self, convert: Any) -> list[Any]:
         return [convert(v) if v is not None else None for v in self.to_pylist()]

@@ -19,7 +19,7 @@ from .. import nodes as n
 from ..checks.catalogue import unreliable_negatives, unreliable_on
 from ..diagnostics import TarifError
 from .columns import Col, NotVectorisable, either
-from .compiler import ColumnEvaluator
+from .compiler import ColumnEvaluator, GridMatch
 from .inputs import InputReader, Inputs
 from .missing import missing_masks
 from .outputs import OutputColumn
@@ -49,6 +49,7 @@ class TableResult:
     vectorised: bool
     _inputs: Inputs
     _errors: dict[int, str] = field(default_factory=dict)
+    _grids: dict[int, GridMatch] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.status)
@@ -62,6 +63,18 @@ class TableResult:
 
     def missing_lists(self) -> list[tuple[str, ...]]:
         return [self.missing(row) for row in range(len(self))]
+
+    def grid_index(self, grid: n.Grid) -> npt.NDArray[np.intp] | None:
+        """For each row, the index in `grid_rows(grid)[0]` of the grid row it falls in: -2 when the
+        selector is not known (the `à défaut` row, if any), -1 when no row holds it; None when
+        the rows were evaluated one by one."""
+        match = self._grids.get(id(grid))
+        return None if match is None else match.index
+
+    def grid_rows(self, grid: n.Grid) -> tuple[tuple[n.GridRow, ...], n.GridRow | None]:
+        """The rows `grid_index` numbers (in the order the interpreter tries them), and the `à défaut` row."""
+        match = self._grids[id(grid)]
+        return match.rows, match.default
 
     def error(self, row: int) -> str | None:
         """Why this row has no result (its value refused, or a computation the rules cannot do)."""
@@ -109,18 +122,21 @@ def _vectorised(ruleset: RuleSet, inputs: Inputs, day: datetime.date) -> TableRe
         found = missing_masks(evaluator, names, unknown_outputs)
         missing = {name: found[name] for name in ruleset.data_names if name in found}
     words = tuple(reader.vocabulary)
-    outputs = {name: _output(name, ruleset.symbols.outputs[name].type.kind, col, size, words)
+    outputs = {name: _output(name, ruleset.symbols.outputs[name].type.kind, col, size, words, error)
                for name, col in results.items()}
-    return TableResult(ruleset, day, outputs, status, missing, True, inputs, dict(inputs.bad))
+    return TableResult(ruleset, day, outputs, status, missing, True, inputs, dict(inputs.bad), evaluator.grids)
 
 
-def _output(name: str, kind: n.Kind, col: Col, size: int, words: tuple[str, ...]) -> OutputColumn:
+def _output(name: str, kind: n.Kind, col: Col, size: int, words: tuple[str, ...], error: Rows | None
+            ) -> OutputColumn:
+    """The output's column; a row in error has no value for any output (`evaluate` raises)."""
     if col.kind == "na":
         return OutputColumn(name, kind, np.zeros(size, dtype=bool), np.zeros(size, dtype=np.int64))
     expected = {n.Kind.BOOLEEN: "bool", n.Kind.ENUM: "enum", n.Kind.DATE: "date"}.get(kind, "num")
     if col.kind != expected:
         raise NotVectorisable("résultat d'une autre nature que celle déclarée")
-    return OutputColumn(name, kind, col.known(size), np.broadcast_to(col.values, (size,)), col.scale, words)
+    known = col.known(size) if error is None else col.known(size) & ~error
+    return OutputColumn(name, kind, known, np.broadcast_to(col.values, (size,)), col.scale, words)
 
 
 def _set_aside_unreliable(ruleset: RuleSet, columns: dict[str, Col], vocabulary: dict[str, int],
