@@ -658,7 +658,8 @@ def main(argv: list[str] | None = None) -> int:
 
     table_rows = a.table_rows or (10 * s.n if a.households else 100_000 if a.quick else 1_000_000)
     log(f"columnar, {table_rows:,} rows ...")
-    table = [*bench_evaluate_table(table_rows, s.min_reps if a.quick else 7, log),
+    references = {"cantine": _decimal_cantine, "taux_effort": _decimal_taux}
+    table = [*bench_evaluate_table(table_rows, s.min_reps if a.quick else 7, log, references),
              bench_batch(table_rows, 1 if a.quick else 3, log)]
 
     text = report(s.n, loads, cold, results, pinning, command, (load_start, load_average()), table)
