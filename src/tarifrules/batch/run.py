@@ -174,6 +174,8 @@ def _missing_text(ruleset: RuleSet, parts: list[tuple[int, TableResult]], status
     import pyarrow as pa
 
     names = ruleset.data_names
+    if not any(part.missing_rows for _, part in parts):  # nothing missing anywhere: an all-null column
+        return pa.DictionaryArray.from_arrays(pa.nulls(len(status), type=pa.int32()), pa.array([], type=pa.string()))
     codes = []
     for _, part in parts:
         code = np.zeros(len(part), dtype=np.int64)
