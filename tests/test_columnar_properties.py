@@ -246,3 +246,64 @@ def test_generated_files_agree_with_the_interpreter(data: st.DataObject) -> None
         raise
     day = START
     assert_agrees(ruleset, data.draw(tables(ruleset), label="table"), day)
+
+
+# ------------------------------------------------------------------ typed Arrow and NumPy columns
+
+TYPED = ('délibération "Colonnes typées"\n  applicable à partir du 01/09/2025\n'
+         "données\n"
+         "  qf : montant au centime au minimum 0 €, déclaré par la famille\n"
+         "  taux_remise : taux au plus 100 %, déclaré par la famille\n"
+         "  inscription : date, déclaré par la famille\n"
+         "  echelon : parmi (aucun, 1, 2), déclaré par la famille\n"
+         "  interne : booléen, déclaré par la famille\n"
+         "résultats\n  prix : montant, prix\n  tot : booléen, inscrit tôt\n"
+         'article 1 "Prix"\n'
+         "  prix : qf × 1,5 %, au minimum 1,00 €, arrondi au centime le plus proche\n"
+         "    sauf si echelon est 1 ou 2 : qf × 1,5 % × taux_remise, arrondi au centime inférieur\n"
+         "    sauf si interne : 2,00 €\n"
+         "  tot : inscription < 15/09/2025\n")
+
+
+@SETTINGS
+@given(data=st.data())
+def test_typed_arrow_columns_agree_with_the_interpreter(data: st.DataObject) -> None:
+    import numpy as np
+    import pyarrow as pa
+
+    ruleset = tarifrules.load(TYPED)
+    size = data.draw(st.integers(1, 25))
+    maybe = lambda values: st.lists(st.one_of(st.none(), values), min_size=size, max_size=size)  # noqa: E731
+    qf_kind = data.draw(st.sampled_from(["int", "float", "decimal", "masked"]))
+    whole = data.draw(maybe(st.integers(-3, 5000)))
+    if qf_kind == "int":
+        qf = pa.array(whole, type=pa.int64())
+    elif qf_kind == "float":
+        qf = pa.array([None if v is None else v / 4 for v in whole], type=pa.float64())
+    elif qf_kind == "decimal":
+        qf = pa.array([None if v is None else Decimal(v) / 100 for v in whole], type=pa.decimal128(12, 2))
+    else:
+        qf = np.ma.masked_array([v or 0 for v in whole], mask=[v is None for v in whole])
+    columns = {
+        "qf": qf,
+        "taux_remise": pa.array(data.draw(maybe(st.integers(0, 120))), type=pa.int32()),
+        "inscription": pa.array(data.draw(maybe(st.dates(datetime.date(2025, 8, 1), datetime.date(2025, 10, 1)))),
+                                type=pa.date32()),
+        "echelon": pa.array(data.draw(maybe(st.sampled_from(["aucun", "1", "2", "3"]))), type=pa.string()),
+        "interne": pa.array(data.draw(maybe(st.booleans())), type=pa.bool_()),
+    }
+    result = ruleset.evaluate_table(columns, date=START)
+    for row in range(size):
+        situation = {name: (values[row].as_py() if isinstance(values, pa.Array) else
+                            (None if values.mask[row] else int(values.data[row])))
+                     for name, values in columns.items()}
+        try:
+            evaluation = ruleset.evaluate(situation, date=START)
+        except TarifError as exc:
+            assert result.statuses()[row] == "erreur", situation
+            assert result.error(row) == exc.diagnostics[0].message
+            continue
+        for name, output in evaluation.outputs.items():
+            expected = output.value if output.status == "value" else None
+            assert result.outputs[name].value(row) == expected, (situation, name)
+        assert result.missing(row) == evaluation.missing, situation
