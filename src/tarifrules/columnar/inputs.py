@@ -125,20 +125,22 @@ class InputReader:
 
     def _column(self, name: str, spec: n.TypeSpec, array: Any, size: int) -> tuple[Col, dict[int, str]]:
         import pyarrow as pa
-        import pyarrow.compute as pc
 
         kind = _kind(spec.kind)
         if pa.types.is_null(array.type):
             return self._absent(spec.kind, size), {}
-        nulls = array.is_null().to_numpy(zero_copy_only=False) if array.null_count else None
-        if kind == "num" and pa.types.is_integer(array.type) and not pa.types.is_uint64(array.type):
-            return self._integers(name, spec, array.fill_null(0).to_numpy(), nulls)
-        if kind == "num" and pa.types.is_floating(array.type):
-            values = array.fill_null(0).to_numpy()
+        whole = pa.types.is_integer(array.type) and not pa.types.is_uint64(array.type)
+        if kind == "num" and (whole or pa.types.is_floating(array.type)):
+            values, nulls = _numpy(array)
+            if whole:
+                return self._integers(name, spec, values.astype(np.int64, copy=False), nulls)
             if np.all(np.isfinite(values)) and np.all(np.abs(values) < 2**52) and np.all(np.floor(values) == values):
                 return self._integers(name, spec, values.astype(np.int64), nulls)
         if kind == "bool" and pa.types.is_boolean(array.type):
-            return Col("bool", array.fill_null(False).to_numpy(zero_copy_only=False), clean(nulls)), {}
+            values, nulls = _numpy(array)
+            return Col("bool", values, clean(nulls)), {}
+        import pyarrow.compute as pc  # (imported here only: a heavy import that Parquet numbers do not need)
+
         encoded = pc.dictionary_encode(array)
         return self._distinct(name, kind, encoded.indices, encoded.dictionary, size)
 
@@ -215,6 +217,26 @@ class InputReader:
         if scale > 18:
             raise NotVectorisable("trop de décimales")
         return np.array(scaled, dtype=np.int64), scale, lo, hi
+
+
+def _bits(buffer: Any, offset: int, size: int) -> Rows:
+    return np.unpackbits(np.frombuffer(buffer, dtype=np.uint8), bitorder="little")[offset: offset + size].astype(bool)
+
+
+def _numpy(array: Any) -> tuple[npt.NDArray[Any], Rows | None]:
+    """Values and null rows of a fixed-width Arrow array, read from its buffers (null rows hold 0 / False)."""
+    import pyarrow as pa
+
+    size, offset = len(array), array.offset
+    validity, data = array.buffers()[:2]
+    if pa.types.is_boolean(array.type):
+        values = _bits(data, offset, size)
+    else:
+        values = np.frombuffer(data, dtype=array.type.to_pandas_dtype())[offset: offset + size]
+    if not array.null_count or validity is None:
+        return values, None
+    nulls = ~_bits(validity, offset, size)
+    return np.where(nulls, np.zeros(1, dtype=values.dtype), values), nulls
 
 
 def _with(a: Rows | None, b: Rows) -> Rows:
