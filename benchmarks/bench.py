@@ -510,7 +510,7 @@ def ms(x: float) -> str:
 
 
 def report(rows_n: int, loads: list[LoadResult], cold: dict[str, list[float]], results: list[Result],
-           pinning: str, command: str, loadavg: tuple[str, str]) -> str:
+           pinning: str, command: str, loadavg: tuple[str, str], table: list[Any] | None = None) -> str:
     L: list[str] = []
     L.append("# Benchmarks of tarifrules\n")
     L.append(f"Generated {datetime.datetime.now():%Y-%m-%d %H:%M} by `{command}` (run from the repository root).\n")
@@ -562,6 +562,11 @@ def report(rows_n: int, loads: list[LoadResult], cold: dict[str, list[float]], r
     for e in ENGINES:
         L.append(f"- **{e.name}** ({e.version()}): {e.description}")
     L.append("")
+
+    if table:
+        from bench_table import report_lines
+
+        L += report_lines(table)
 
     L.append("## Load + check (`tarifrules.load`)\n")
     L.append("In this process, after the parser was built once: first load of each file, then warm reloads "
@@ -623,6 +628,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-write", action="store_true", help="do not write benchmarks/RESULTS.md")
     ap.add_argument("--output", type=Path, default=RESULTS, help="where to write the Markdown report")
     ap.add_argument("--json", type=Path, help="also dump the raw measurements to this JSON file")
+    ap.add_argument("--table-rows", type=int,
+                    help="rows for evaluate_table and `tarifrules batch` (default 1 000 000; "
+                         "--quick 100 000; 10 × --households when that is given)")
     a = ap.parse_args(argv)
 
     if a.quick:
@@ -646,8 +654,15 @@ def main(argv: list[str] | None = None) -> int:
     loads = bench_loads(s)
     log("throughput ...")
     results = bench_throughput(rows, s, log)
+    from bench_table import bench_batch, bench_evaluate_table
 
-    text = report(s.n, loads, cold, results, pinning, command, (load_start, load_average()))
+    table_rows = a.table_rows or (10 * s.n if a.households else 100_000 if a.quick else 1_000_000)
+    log(f"columnar, {table_rows:,} rows ...")
+    references = {"cantine": _decimal_cantine, "taux_effort": _decimal_taux}
+    table = [*bench_evaluate_table(table_rows, s.min_reps if a.quick else 7, log, references),
+             bench_batch(table_rows, 1 if a.quick else 3, log)]
+
+    text = report(s.n, loads, cold, results, pinning, command, (load_start, load_average()), table)
     print(text)
     if not a.no_write:
         write_results(text, a.output)
@@ -661,8 +676,10 @@ def main(argv: list[str] | None = None) -> int:
                            for r in results],
             "loads": [{"file": lr.file, "first_s": lr.first, "warm_s": lr.warm} for lr in loads],
             "cold": cold,
+            "table": [{"measure": t.what, "workload": t.workload, "rows": t.rows, "times_s": t.times,
+                       "numpy_s": t.baseline, "mismatches": t.mismatches} for t in table],
         }, indent=1), encoding="utf-8")
-    return 1 if any(r.mismatches for r in results) else 0
+    return 1 if any(r.mismatches for r in results) or any(t.mismatches for t in table) else 0
 
 
 if __name__ == "__main__":

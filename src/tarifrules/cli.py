@@ -559,6 +559,69 @@ def fake_api_particulier_command(port: int, host: str, scopes: str | None, popul
     sys.exit(EXIT_OK)
 
 
+@cli.command("batch")
+@click.help_option("-h", "--help", help="Affiche cette aide et quitte.")
+@click.argument("file", metavar="FICHIER")
+@click.argument("population", metavar="ENTREE")
+@click.option("-o", "--output", "output", metavar="SORTIE",
+              help="Fichier des résultats, .csv ou .parquet (les colonnes d'ENTREE, plus les résultats).")
+@click.option("--map", "mappings", multiple=True, metavar="colonne=donnée",
+              help="Lit une donnée dans une colonne d'un autre nom (répétable).")
+@click.option("--date", "day", metavar="JJ/MM/AAAA", help="Date du calcul (défaut : aujourd'hui).")
+@click.option("--compare", "other_file", metavar="AUTRE.tarif",
+              help="Calcule aussi AUTRE.tarif sur la même population et montre l'écart.")
+def batch_command(file: str, population: str, output: str, mappings: tuple[str, ...], day: str | None,
+                  other_file: str | None) -> None:
+    """Calcule toute une population (fichier CSV ou Parquet)."""
+    from .batch.files import FileProblem, file_format, read_population, write_population
+    from .batch.report import comparison, summary
+    from .batch.run import MappingProblem, data_columns, run_batch
+    from .diagnostics import TarifError
+
+    if not output:
+        _fail("-o SORTIE est obligatoire : le fichier des résultats (.csv ou .parquet)",
+              "exemple : tarifrules batch regles.tarif menages.csv -o tarifs.csv")
+    mapping: dict[str, str] = {}
+    for item in mappings:
+        column, sep, datum = item.partition("=")
+        if not sep or not column.strip() or not datum.strip():
+            _fail(f"« --map {item} » : écrivez colonne=donnée", "exemple : --map qf=quotient_familial")
+        mapping[column.strip()] = datum.strip()
+    rulesets = [_load(file), *([_load(other_file)] if other_file else [])]
+    try:
+        file_format(output)
+        read = read_population(population)
+        date = rulesets[0].evaluate_table({}, date=day).date  # no row: only the date is checked
+        for ruleset in rulesets[1:]:
+            ruleset.evaluate_table({}, date=date)
+        columns = [data_columns(r, read.table.column_names, mapping if r is rulesets[0] else {
+            c: d for c, d in mapping.items() if d in r.data_names}) for r in rulesets]
+    except (FileProblem, MappingProblem) as problem:
+        _fail(problem.message, problem.hint)
+    except TarifError as exc:
+        _print_error(exc)
+        sys.exit(EXIT_USAGE)
+    size = read.table.num_rows
+    results = []
+    for ruleset, chosen in zip(rulesets, columns, strict=True):
+        if size > 100_000:
+            with click.progressbar(length=size, label=f"Calcul ({Path(ruleset.file).name})", file=sys.stderr) as bar:
+                results.append(run_batch(ruleset, read.table, chosen, date, read.first_line, bar.update))
+        else:
+            results.append(run_batch(ruleset, read.table, chosen, date, read.first_line))
+    try:
+        write_population(results[0].output_table(read.table), output, read.delimiter)
+    except FileProblem as problem:
+        _fail(problem.message, problem.hint)
+    for line in summary(results[0]):
+        click.echo(line)
+    if other_file:
+        for line in comparison(results[0], results[1], other_file):
+            click.echo(line)
+    click.echo(f"Résultats écrits dans {output}")
+    sys.exit(EXIT_PROBLEMS if results[0].error_count else EXIT_OK)
+
+
 # ------------------------------------------------------------------ entry point
 
 _CLICK_WORDS = {

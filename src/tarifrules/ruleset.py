@@ -28,6 +28,7 @@ from .symbols import Symbols, collect
 from .values import UNKNOWN, format_decimal, money_value, parse_date, percent, spell
 
 if TYPE_CHECKING:
+    from .columnar import TableResult
     from .explain import Explanation
 
 
@@ -163,6 +164,13 @@ class RuleSet:
         env = Env(data, trace)
         dict(self._traced_outputs)[output](env)
         return trace
+
+    def evaluate_table(self, table: Any, *, date: datetime.date | str | None = None) -> TableResult:
+        """Evaluate every row of a table (a pyarrow Table, or a mapping of column name → values)
+        with NumPy, giving for each row what `evaluate` gives; see docs/evaluation-tableau.md."""
+        from .columnar import evaluate_table
+
+        return evaluate_table(self, table, self._check_date(date))
 
 
 class Evaluation:

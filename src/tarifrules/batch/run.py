@@ -1,0 +1,195 @@
+"""`tarifrules batch`: a population table evaluated by slices, results gathered for the file and the summary.
+
+The table is cut into slices of `SLICE` rows so that a progress bar can move; each slice
+goes through `RuleSet.evaluate_table`, and what the output file and the summary need is
+kept as arrays (statuses, exact scaled amounts, grid rows, missing data), never as one
+Python object per household.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from .. import nodes as n
+from ..columnar import ERROR, STATUS_WORDS, UNDETERMINED, TableResult
+
+if TYPE_CHECKING:
+    from ..ruleset import RuleSet
+
+SLICE = 1 << 18
+LISTED_ERRORS = 20  # bad rows listed one by one; the others are counted
+STATUS_COLUMN = "statut"
+MISSING_COLUMN = "données_manquantes"
+
+
+class MappingProblem(Exception):
+    """A `--map` that names no column or no datum (French message and hint)."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message, self.hint = message, hint
+
+
+def data_columns(ruleset: RuleSet, columns: list[str], mapping: Mapping[str, str]) -> dict[str, str]:
+    """Datum → column of the file: by `--map colonne=donnée`, else the column named after the datum."""
+    data = ruleset.data_names
+    for column, datum in mapping.items():
+        if column not in columns:
+            raise MappingProblem(f"--map {column}={datum} : le fichier n'a pas de colonne « {column} »",
+                                 "colonnes du fichier : " + ", ".join(columns))
+        if datum not in data:
+            raise MappingProblem(f"--map {column}={datum} : « {datum} » n'est pas une donnée de {ruleset.file}",
+                                 "données déclarées : " + ", ".join(data))
+    chosen = {datum: column for column, datum in mapping.items()}
+    for datum in data:
+        if datum not in chosen and datum in columns:
+            chosen[datum] = datum
+    return chosen
+
+
+@dataclass
+class Amounts:
+    """A numeric output over the whole population: `values / 10**scale` where `known`."""
+
+    values: npt.NDArray[np.int64]
+    scale: int
+    known: npt.NDArray[np.bool_]
+
+    def at_scale(self, scale: int) -> npt.NDArray[np.int64]:
+        return self.values * np.int64(10 ** (scale - self.scale))
+
+
+@dataclass
+class BatchResult:
+    """What `batch` learnt about the population (rows are 0-based; `line(row)` numbers them for people)."""
+
+    ruleset: RuleSet
+    date: datetime.date
+    size: int
+    first_line: int
+    status: npt.NDArray[np.int8]
+    arrays: dict[str, Any]  # output → Arrow array
+    amounts: dict[str, Amounts]  # numeric outputs
+    tranches: dict[str, tuple[tuple[n.GridRow, ...], n.GridRow | None, npt.NDArray[np.intp]]]
+    missing_counts: dict[str, int]
+    missing_text: Any  # Arrow string array, null where nothing is missing
+    errors: list[tuple[int, str]] = field(default_factory=list)  # the first LISTED_ERRORS bad rows
+    error_count: int = 0
+
+    def line(self, row: int) -> int:
+        return self.first_line + row
+
+    def count(self, status: int) -> int:
+        return int(np.count_nonzero(self.status == status))
+
+    def output_table(self, table: Any) -> Any:
+        """The input table, plus one column per output, the status and the missing data (text columns
+        dictionary-encoded: a handful of distinct values)."""
+        import pyarrow as pa
+
+        status = pa.DictionaryArray.from_arrays(pa.array(self.status, type=pa.int8()), list(STATUS_WORDS))
+        extra = {**self.arrays, STATUS_COLUMN: status, MISSING_COLUMN: self.missing_text}
+        for name, array in extra.items():
+            if name in table.column_names:
+                table = table.set_column(table.column_names.index(name), name, array)
+            else:
+                table = table.append_column(name, array)
+        return table
+
+
+def output_grid(ruleset: RuleSet, name: str) -> n.Grid | None:
+    """The grid an output's general rule reads its value from (`tarif_repas : tarif_base` → its grid)."""
+    seen: set[str] = set()
+    while name in ruleset.symbols.pieces and name not in seen:
+        seen.add(name)
+        general = [p for p in ruleset.symbols.pieces[name] if p.definition.only_if is None]
+        if not general:
+            return None
+        body = general[0].definition.body
+        if isinstance(body, n.Grid):
+            return body
+        if not isinstance(body, n.Ref):
+            return None
+        name = body.name
+    return None
+
+
+def run_batch(ruleset: RuleSet, table: Any, columns: Mapping[str, str], date: datetime.date, first_line: int,
+              progress: Callable[[int], None] | None = None) -> BatchResult:
+    """Evaluates every row of `table` (`columns`: datum → column) at `date`."""
+    size = table.num_rows
+    parts: list[tuple[int, TableResult]] = []
+    for start in range(0, max(size, 1), SLICE):
+        length = min(SLICE, size - start)
+        data = table.slice(start, length).select(list(columns.values())).rename_columns(list(columns))
+        parts.append((start, ruleset.evaluate_table(data, date=date)))
+        if progress is not None:
+            progress(length)
+    return _gather(ruleset, date, size, first_line, parts)
+
+
+def _gather(ruleset: RuleSet, date: datetime.date, size: int, first_line: int,
+            parts: list[tuple[int, TableResult]]) -> BatchResult:
+    import pyarrow as pa
+
+    status = np.concatenate([r.status for _, r in parts]) if parts else np.zeros(0, dtype=np.int8)
+    arrays = {name: pa.concat_arrays([r.outputs[name].to_arrow() for _, r in parts]) for name in ruleset.output_names}
+    amounts: dict[str, Amounts] = {}
+    for name in ruleset.output_names:
+        scaled = [r.outputs[name].scaled() for _, r in parts]
+        if all(s is not None for s in scaled):
+            scale = max(s[1] for s in scaled if s is not None)
+            values = np.concatenate([s[0] * np.int64(10 ** (scale - s[1])) for s in scaled if s is not None])
+            known = np.concatenate([r.outputs[name].known for _, r in parts])
+            amounts[name] = Amounts(values, scale, known)
+    result = BatchResult(ruleset, date, size, first_line, status, arrays, amounts, {}, {},
+                         _missing_text(ruleset, parts, status))
+    for datum in ruleset.data_names:
+        count = sum(int(np.count_nonzero(r.missing_rows[datum])) for _, r in parts if datum in r.missing_rows)
+        if count:
+            result.missing_counts[datum] = count
+    for name in ruleset.output_names:
+        grid = output_grid(ruleset, name)
+        indexes = [r.grid_index(grid) for _, r in parts] if grid is not None else [None]
+        if grid is not None and all(i is not None for i in indexes):
+            match = parts[0][1].grid_rows(grid)
+            index = np.concatenate([i for i in indexes if i is not None])
+            result.tranches[name] = (*match, np.where(status == ERROR, -3, index))  # rows in error: no tranche
+    for start, part in parts:
+        rows = np.flatnonzero(part.status == ERROR)
+        result.error_count += len(rows)
+        for row in rows[: max(0, LISTED_ERRORS - len(result.errors))]:
+            result.errors.append((start + int(row), part.error(int(row)) or ""))
+    return result
+
+
+def _missing_text(ruleset: RuleSet, parts: list[tuple[int, TableResult]], status: npt.NDArray[np.int8]) -> Any:
+    """« quotient_familial, demandeur_emploi » on undetermined rows: a dictionary of the combinations met."""
+    import pyarrow as pa
+
+    names = ruleset.data_names
+    if not any(part.missing_rows for _, part in parts):  # nothing missing anywhere: an all-null column
+        return pa.DictionaryArray.from_arrays(pa.nulls(len(status), type=pa.int32()), pa.array([], type=pa.string()))
+    codes = []
+    for _, part in parts:
+        code = np.zeros(len(part), dtype=np.int64)
+        for bit, datum in enumerate(names):
+            if datum in part.missing_rows:
+                code |= part.missing_rows[datum].astype(np.int64) << bit
+        codes.append(code)
+    code = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64)
+    if len(names) <= 16:  # few data: the combinations are numbered through a lookup table (no sort)
+        present = np.bincount(code, minlength=1 << len(names)) > 0
+        combos = np.flatnonzero(present)
+        index = (np.cumsum(present) - 1)[code]
+    else:
+        combos, index = np.unique(code, return_inverse=True)
+    words = [", ".join(d for bit, d in enumerate(names) if int(c) >> bit & 1) for c in combos]
+    indices = pa.array(index.astype(np.int32), mask=status != UNDETERMINED, type=pa.int32())
+    return pa.DictionaryArray.from_arrays(indices, pa.array(words, type=pa.string()))

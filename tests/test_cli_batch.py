@@ -1,0 +1,126 @@
+"""`tarifrules batch`: files in and out, the summary, bad rows, `--map`, `--compare`, exit codes."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import tarifrules
+from tarifrules.cli import main
+
+from .helpers import EXAMPLES
+
+CANTINE = str(EXAMPLES / "restauration-scolaire.tarif")
+TAUX = str(EXAMPLES / "accueil-loisirs-taux-effort.tarif")
+
+
+def run(*argv: str) -> tuple[str, int]:
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
+        try:
+            main(list(argv))
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 0
+    return buffer.getvalue(), code
+
+
+def test_csv_in_csv_out(tmp_path: Path) -> None:
+    source = tmp_path / "menages.csv"
+    source.write_text("id,qf,demandeur_emploi\n1,650,non\n2,650,oui\n3,,oui\n4,1200,\n5,abc,non\n", encoding="utf-8")
+    out, code = run("batch", CANTINE, str(source), "-o", str(tmp_path / "t.csv"), "--map", "qf=quotient_familial",
+                    "--date", "01/09/2025")
+    assert code == 1, out  # a bad row
+    assert "5 foyers : 3 calculé(s), 1 indéterminé(s), 1 en erreur" in out
+    assert "ligne 6 : « quotient_familial » n'est pas un nombre" in out
+    assert "Traceback" not in out
+    lines = (tmp_path / "t.csv").read_text(encoding="utf-8").splitlines()
+    assert lines == [
+        "id,qf,demandeur_emploi,tarif_repas,statut,données_manquantes",
+        "1,650,non,2.10,ok,",
+        "2,650,oui,1.05,ok,",
+        "3,,oui,5.40,ok,",
+        "4,1200,,,indéterminé,demandeur_emploi",
+        "5,abc,non,,erreur,",
+    ]
+
+
+def test_parquet_in_parquet_out_agrees_with_evaluate(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    size = 2000
+    qf = rng.integers(0, 3001, size)
+    known = rng.random(size) > 0.1
+    pq.write_table(pa.table({"quotient_familial": pa.array(qf, mask=~known)}), tmp_path / "in.parquet")
+    out, code = run("batch", TAUX, str(tmp_path / "in.parquet"), "-o", str(tmp_path / "out.parquet"),
+                    "--date", "01/09/2025")
+    assert code == 0, out
+    table = pq.read_table(tmp_path / "out.parquet")
+    assert table.schema.field("tarif_journee").type == pa.decimal128(38, 2)
+    ruleset = tarifrules.load(TAUX)
+    for row, value in enumerate(table.column("tarif_journee").to_pylist()):
+        situation = {"quotient_familial": int(qf[row])} if known[row] else {}
+        assert value == ruleset.evaluate(situation, date="01/09/2025").outputs["tarif_journee"].value
+    assert set(table.column("statut").to_pylist()) == {"ok"}
+
+
+def test_compare_shows_the_impact(tmp_path: Path) -> None:
+    source = tmp_path / "menages.csv"
+    source.write_text("quotient_familial\n100\n1000\n2000\n", encoding="utf-8")
+    out, code = run("batch", CANTINE, str(source), "-o", str(tmp_path / "t.parquet"), "--date", "01/09/2025",
+                    "--compare", TAUX)
+    assert code == 0, out
+    assert "aucun résultat chiffré commun" in out  # tarif_repas vs tarif_journee
+    other = tmp_path / "autre.tarif"
+    other.write_text(Path(CANTINE).read_text(encoding="utf-8").replace("2,10 €", "2,50 €").replace(
+        "4,10 €", "4,00 €"), encoding="utf-8")
+    source.write_text("quotient_familial,demandeur_emploi\n100,non\n500,non\n1000,non\n2000,non\n", encoding="utf-8")
+    out, code = run("batch", CANTINE, str(source), "-o", str(tmp_path / "t.parquet"), "--date", "01/09/2025",
+                    "--compare", str(other))
+    assert "paient plus : 1 foyer ; paient moins : 1 foyer ; même montant : 2 foyers" in out, out
+    assert "écart +0,30 €" in out
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["--map", "nope=quotient_familial"], "pas de colonne « nope »"),
+    (["--map", "qf=nope"], "« nope » n'est pas une donnée"),
+    (["--map", "qf"], "écrivez colonne=donnée"),
+    (["--date", "01/01/2020"], "hors de la période d'application"),
+])
+def test_usage_problems_exit_2(tmp_path: Path, args: list[str], words: str) -> None:
+    source = tmp_path / "m.csv"
+    source.write_text("qf\n650\n", encoding="utf-8")
+    out, code = run("batch", CANTINE, str(source), "-o", str(tmp_path / "t.csv"), *args)
+    assert code == 2, out
+    assert words in out
+
+
+def test_files_that_cannot_be_read_exit_2(tmp_path: Path) -> None:
+    out, code = run("batch", CANTINE, str(tmp_path / "absent.csv"), "-o", str(tmp_path / "t.csv"))
+    assert code == 2 and "fichier introuvable" in out
+    (tmp_path / "m.txt").write_text("x", encoding="utf-8")
+    out, code = run("batch", CANTINE, str(tmp_path / "m.txt"), "-o", str(tmp_path / "t.csv"))
+    assert code == 2 and "format de fichier non reconnu" in out
+    (tmp_path / "bad.parquet").write_bytes(b"not parquet")
+    out, code = run("batch", CANTINE, str(tmp_path / "bad.parquet"), "-o", str(tmp_path / "t.csv"))
+    assert code == 2 and "fichier illisible" in out
+    out, code = run("batch", CANTINE, str(tmp_path / "m.txt"))
+    assert code == 2 and "-o SORTIE est obligatoire" in out
+
+
+def test_long_runs_show_progress(tmp_path: Path) -> None:
+    size = 150_000
+    pq.write_table(pa.table({"quotient_familial": np.arange(size) % 3000}), tmp_path / "in.parquet")
+    out, code = run("batch", TAUX, str(tmp_path / "in.parquet"), "-o", str(tmp_path / "out.parquet"),
+                    "--date", "01/09/2025")
+    assert code == 0, out
+    assert "Calcul (accueil-loisirs-taux-effort.tarif)" in out
+    assert "150 000 foyers : 150 000 calculé(s)" in out
+    total = sum(pq.read_table(tmp_path / "out.parquet").column("tarif_journee").to_pylist(), Decimal(0))
+    assert f"total {tarifrules.values.format_decimal(total, min_places=2)} €" in out
