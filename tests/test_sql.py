@@ -179,3 +179,22 @@ def test_run_sql_on_postgres_without_a_server_is_q007() -> None:
         run_sql(ruleset, "menages", engine="postgres", dsn="host=/nonexistent port=1 connect_timeout=1",
                 date="15/09/2025")
     assert caught.value.diagnostics[0].code == "Q007"
+
+
+def test_a_grid_open_at_both_ends_leaves_an_unknown_selector_unknown() -> None:
+    """`moins de` then `à partir de`: the second WHEN tests nothing but that the value is known."""
+    ruleset = load("""données
+  qf : montant entier, déclaré par la famille
+
+résultats
+  tarif : montant
+
+article 1 "Grille"
+  tarif : grille selon qf
+    moins de 400 €    : 1,00 €
+    à partir de 400 € : 2,00 €
+""")
+    con = duckdb.connect()
+    con.execute("CREATE TABLE menages AS SELECT * FROM (VALUES (399), (400), (NULL)) t(qf)")
+    rows = run_sql(ruleset, "menages", connection=con, date="01/02/2025").rows
+    assert rows == [(399, Decimal("1.00"), None), (400, Decimal("2.00"), None), (None, None, "manque : qf")]

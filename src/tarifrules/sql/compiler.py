@@ -250,9 +250,19 @@ class SqlCompiler:
         whens: list[tuple[exp.Expr, Typed]] = []
         if default is not None and selector.nullable:
             whens.append((is_null(s), default))
-        for (low, low_in, high, high_in, _), value in zip(rows, by_row, strict=True):
+        # While the rows follow each other from minus infinity (`moins de 400`, then `de 400 …`),
+        # a WHEN is only reached by values above the previous upper bound: its lower test goes.
+        contiguous = True
+        previous: tuple[Decimal, bool] | None = None
+        for index, (low, low_in, high, high_in, _) in enumerate(rows):
+            value = by_row[index]
             tests: list[exp.Expr] = []
-            if low is not None:
+            if index == 0:
+                contiguous = low is None
+            else:
+                contiguous = contiguous and previous is not None and previous == (low, not low_in)
+            previous = (high, high_in) if high is not None else None
+            if low is not None and not contiguous:
                 bound = decimal_literal(low)
                 tests.append(exp.GTE(this=paren(s), expression=bound) if low_in else
                              exp.GT(this=paren(s), expression=bound))
@@ -260,7 +270,8 @@ class SqlCompiler:
                 bound = decimal_literal(high)
                 tests.append(exp.LTE(this=paren(s), expression=bound) if high_in else
                              exp.LT(this=paren(s), expression=bound))
-            test: exp.Expr = exp.true() if not tests else tests[0]
+            unknown_left = selector.nullable and default is None  # else NULL was taken by the first WHEN
+            test: exp.Expr = (exp.Not(this=is_null(s)) if unknown_left else exp.true()) if not tests else tests[0]
             for extra in tests[1:]:
                 test = exp.And(this=test, expression=extra)
             whens.append((test, value))

@@ -38,7 +38,8 @@ def _sub(a: exp.Expr, b: exp.Expr) -> exp.Sub:
 
 
 def _integer(value: exp.Expr) -> exp.Cast:
-    return cast(value, decimal_type(0))
+    """Integers of roundings and divisions are wide: 100 × an amount, or a quotient's digits."""
+    return cast(value, decimal_type(0, wide=True))
 
 
 def floor(value: exp.Expr) -> exp.Cast:
@@ -118,7 +119,7 @@ def unscaled(value: exp.Expr, scale: int) -> exp.Expr:
     """
     if scale == 0:
         return _integer(value)
-    digits = exp.Replace(this=cast(cast(value, decimal_type(scale)), exp.DataType.build("VARCHAR")),
+    digits = exp.Replace(this=cast(cast(value, decimal_type(scale, wide=True)), exp.DataType.build("VARCHAR")),
                          expression=exp.Literal.string("."), replacement=exp.Literal.string(""))
     return _integer(digits)
 

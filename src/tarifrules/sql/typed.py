@@ -23,7 +23,14 @@ from enum import StrEnum
 from sqlglot import exp
 
 PRECISION = 38
-"""Every decimal is DECIMAL(38, s): the widest exact type DuckDB, Spark and Trino share."""
+"""The widest exact decimal DuckDB, Spark and Trino share: DECIMAL(38, s)."""
+
+NARROW_PRECISION = 18
+"""DECIMAL(18, s) is a 64-bit integer in DuckDB, several times faster than DECIMAL(38, s):
+used while the scale is at most NARROW_SCALE (12 digits before the point, more than any
+amount of a household); a value that does not fit stops the query, it is never cut."""
+
+NARROW_SCALE = 6
 
 DIV_SCALE = 20
 """Places kept by a division whose quotient does not end (Python keeps 60 significant digits)."""
@@ -59,8 +66,9 @@ class Typed:
         return replace(self, value=value)
 
 
-def decimal_type(scale: int) -> exp.DataType:
-    return exp.DataType.build(f"DECIMAL({PRECISION}, {scale})")
+def decimal_type(scale: int, *, wide: bool = False) -> exp.DataType:
+    precision = PRECISION if wide or scale > NARROW_SCALE else NARROW_PRECISION
+    return exp.DataType.build(f"DECIMAL({precision}, {scale})")
 
 
 def sql_type(kind: SqlKind, scale: int = 0) -> exp.DataType:
@@ -86,7 +94,9 @@ def scale_of(value: Decimal) -> int:
 def decimal_literal(value: Decimal, scale: int | None = None) -> exp.Cast:
     """`CAST(1.05 AS DECIMAL(38, 2))`: never a float literal."""
     text = format(value, "f")
-    return cast(exp.Literal.number(text), decimal_type(scale_of(value) if scale is None else scale))
+    places = scale_of(value) if scale is None else scale
+    digits = len(text.lstrip("-").split(".")[0]) + places
+    return cast(exp.Literal.number(text), decimal_type(places, wide=digits > NARROW_PRECISION))
 
 
 def as_decimal(typed: Typed, scale: int) -> exp.Expr:
@@ -94,7 +104,7 @@ def as_decimal(typed: Typed, scale: int) -> exp.Expr:
     assert typed.kind is SqlKind.DECIMAL and scale >= typed.scale
     value = typed.value
     if isinstance(value, exp.Cast) and isinstance(value.this, exp.Literal):
-        return cast(value.this, decimal_type(scale))  # a literal is written at the wanted scale
+        return decimal_literal(Decimal(value.this.name), scale)  # a literal is written at the wanted scale
     return cast(value, decimal_type(scale))
 
 
