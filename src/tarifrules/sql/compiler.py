@@ -30,6 +30,7 @@ from . import numeric
 from .typed import (
     DIV_SCALE,
     MAX_SCALE,
+    NARROW_SCALE,
     ZERO,
     SqlKind,
     Typed,
@@ -39,6 +40,7 @@ from .typed import (
     cast,
     coalesce,
     decimal_literal,
+    decimal_type,
     first_fail,
     is_null,
     null,
@@ -442,14 +444,17 @@ class SqlCompiler:
                               "traduction SQL exacte", node,
                               "seuls les pas dont l'inverse est un nombre décimal (0,01 ; 0,05 ; 0,1 ; 0,5 ; 1 ; "
                               "10…) se traduisent en SQL ; évaluez ce fichier avec tarifrules")
-        units = numeric.scaled(inner.value, inverse)
-        rounder: Callable[[exp.Expr], exp.Expr] = {
+        units_scale = inner.scale + scale_of(inverse)
+        # an amount of at most NARROW_SCALE places times 100 (or 1000) still fits 64 bits
+        wide = units_scale > NARROW_SCALE or inverse > 1000
+        units = cast(numeric.scaled(inner.value, inverse), decimal_type(units_scale, wide=wide))
+        rounder: Callable[[exp.Expr, bool, int], exp.Expr] = {
             n.Direction.NEAREST: numeric.half_up,
             n.Direction.DOWN: numeric.floor,
             n.Direction.UP: numeric.ceil,
         }[node.direction]
         scale = scale_of(step)
-        value = cast(numeric.scaled(rounder(units), step), _decimal(scale))
+        value = cast(numeric.scaled(rounder(units, wide, units_scale), step), _decimal(scale))
         return _strict(value, SqlKind.DECIMAL, scale, inner)
 
 

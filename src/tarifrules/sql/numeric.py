@@ -37,24 +37,32 @@ def _sub(a: exp.Expr, b: exp.Expr) -> exp.Sub:
     return exp.Sub(this=paren(a), expression=paren(b))
 
 
-def _integer(value: exp.Expr) -> exp.Cast:
-    """Integers of roundings and divisions are wide: 100 × an amount, or a quotient's digits."""
-    return cast(value, decimal_type(0, wide=True))
+def _integer(value: exp.Expr, wide: bool = True) -> exp.Cast:
+    """Integers of divisions are wide (a quotient's digits); those of a rounding of an amount
+    to the cent fit 64 bits, which DuckDB computes several times faster."""
+    return cast(value, decimal_type(0, wide=wide))
 
 
-def floor(value: exp.Expr) -> exp.Cast:
-    return _integer(exp.Floor(this=value.copy()))
+def _narrowed(value: exp.Expr, scale: int | None, wide: bool) -> exp.Expr:
+    """The argument of FLOOR/CEIL at its own scale: DuckDB widens a product or a sum of two
+    DECIMAL(18) to 128 bits, and FLOOR of those is eight times slower."""
+    return value.copy() if scale is None else cast(value, decimal_type(scale, wide=wide))
 
 
-def ceil(value: exp.Expr) -> exp.Cast:
-    return _integer(exp.Ceil(this=value.copy()))
+def floor(value: exp.Expr, wide: bool = True, scale: int | None = None) -> exp.Cast:
+    return _integer(exp.Floor(this=_narrowed(value, scale, wide)), wide)
 
 
-def half_up(value: exp.Expr) -> exp.Expr:
+def ceil(value: exp.Expr, wide: bool = True, scale: int | None = None) -> exp.Cast:
+    return _integer(exp.Ceil(this=_narrowed(value, scale, wide)), wide)
+
+
+def half_up(value: exp.Expr, wide: bool = True, scale: int | None = None) -> exp.Expr:
     """Nearest integer, halves away from zero (Python's ROUND_HALF_UP)."""
+    places = None if scale is None else max(scale, 1)
     negative = exp.LT(this=value.copy(), expression=exp.Literal.number(0))
-    up = floor(_add(value, _lit(HALF)))
-    down = exp.Neg(this=paren(floor(_add(exp.Neg(this=paren(value)), _lit(HALF)))))
+    up = floor(_add(value, _lit(HALF)), wide, places)
+    down = exp.Neg(this=paren(floor(_add(exp.Neg(this=paren(value)), _lit(HALF)), wide, places)))
     return case((negative, down), default=up)
 
 
