@@ -10,6 +10,7 @@ mode, a quotient rounded half-up) is checked the same way on both engines.
 from __future__ import annotations
 
 import datetime
+import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -54,7 +55,7 @@ def postgres_dsn() -> Iterator[str]:
     try:
         with postgres_cluster() as dsn:
             yield dsn
-    except (OSError, RuntimeError) as exc:  # pragma: no cover - a machine that cannot start a server
+    except (OSError, RuntimeError, subprocess.SubprocessError) as exc:  # pragma: no cover - cannot start one
         pytest.skip(f"PostgreSQL ne démarre pas ici : {exc}")
 
 
@@ -162,3 +163,38 @@ def test_the_ties_are_really_ties(ties: RuleSet) -> None:
     assert evaluation.outputs["proche"].value == Decimal("-0.01")  # halves away from zero
     assert evaluation.outputs["dessus"].value == Decimal("0.00")
     assert ties.evaluate({"x": "7.5", "d": 1}, date="01/01/2025").outputs["euro"].value == Decimal(3)
+
+
+MID_OCTOBER = """\
+délibération "Aide aux boursiers"
+  collectivité : "Commune d'Essai"
+  applicable à partir du 01/09/2025
+  note : "montants fictifs"
+
+données
+  boursier : booléen, élève boursier
+  échelon : parmi (aucun, 1, 2, 3), échelon de bourse collège
+
+résultats
+  aide : montant, aide annuelle
+
+article 1 "Aide"
+  aide :
+    si échelon est 3 : 200,00 €
+    sinon si échelon est 1 ou 2 : 100,00 €
+    sinon si boursier : 50,00 €
+    sinon : 0,00 €
+"""
+
+
+@pytest.mark.parametrize("day", [datetime.date(2025, 9, 15), datetime.date(2025, 11, 15)])
+def test_a_negative_answer_before_mid_october_is_unknown_in_sql_too(day: datetime.date) -> None:
+    ruleset = tarifrules.load(MID_OCTOBER, file="boursiers.tarif")
+    rows = [{"boursier": b, "échelon": e} for b in (True, False, None) for e in ("aucun", "1", "3", None)]
+    with tempfile.TemporaryDirectory() as folder:
+        csv_file = Path(folder) / "menages.csv"
+        write_csv(ruleset, rows, csv_file)
+        result = run_duckdb(ruleset, csv_file, day)
+    assert not differences(ruleset, rows, result, day)
+    unknown = [r for r in result.values() if r["aide"] is None and r["boursier"] is not None and r["échelon"]]
+    assert bool(unknown) is (day.month == 9)  # « non, aucun » is not an answer yet in September

@@ -56,17 +56,19 @@ class Query:
     approximate: frozenset[str]
 
 
-def compile_query(ruleset: RuleSet, *, dialect: str = "duckdb", table: str = "menages",
+def compile_query(ruleset: RuleSet, *, dialect: str = "duckdb", table: str | exp.Expr = "menages",
                   date: datetime.date | str | None = None, keep: tuple[str, ...] = ()) -> exp.Select:
     """The query computing every output of `ruleset` for each row of `table` (see docs/sql.md).
 
-    `keep` names other columns of the table to copy first (a household identifier…).
+    `table` is a table name (`schema.table`, or a table function such as
+    `read_parquet('f.parquet')`) or a sqlglot expression; `keep` names other columns of the
+    table to copy first (a household identifier…).
     Raises `TarifError` (Q001–Q005, E001, E004) when the query cannot be written.
     """
     return build_query(ruleset, dialect=dialect, table=table, date=date, keep=keep).tree
 
 
-def build_query(ruleset: RuleSet, *, dialect: str = "duckdb", table: str = "menages",
+def build_query(ruleset: RuleSet, *, dialect: str = "duckdb", table: str | exp.Expr = "menages",
                 date: datetime.date | str | None = None, keep: tuple[str, ...] = ()) -> Query:
     """`compile_query`, with what the tree's outputs are known to be."""
     if dialect not in DIALECTS:
@@ -82,7 +84,7 @@ def build_query(ruleset: RuleSet, *, dialect: str = "duckdb", table: str = "mena
     unreliable = _unreliable(program, day)
     checks = {d.index: _checks(d.declaration) for d in data.values()}
     checked = exp.select(exp.Star(), *(exp.alias_(check, f"__c{i}", quoted=True) for i, check in checks.items()
-                                       if check is not None)).from_(exp.to_table(table, dialect=dialect))
+                                       if check is not None)).from_(_source(table, dialect))
     reads: list[exp.Expr] = []
     for datum in data.values():
         read = _read(datum, unreliable)
@@ -124,11 +126,16 @@ def build_query(ruleset: RuleSet, *, dialect: str = "duckdb", table: str = "mena
     return Query(tree, frozenset(d.name for d, typed in outputs if typed.approx))
 
 
-def to_sql(ruleset: RuleSet, *, dialect: str = "duckdb", table: str = "menages",
+def to_sql(ruleset: RuleSet, *, dialect: str = "duckdb", table: str | exp.Expr = "menages",
            date: datetime.date | str | None = None, keep: tuple[str, ...] = (), pretty: bool = True) -> str:
     """The query as text in the dialect, ending with `;`."""
     tree = compile_query(ruleset, dialect=dialect, table=table, date=date, keep=keep)
     return tree.sql(dialect=dialect, pretty=pretty) + ";"
+
+
+def _source(table: str | exp.Expr, dialect: str) -> exp.Expr:
+    """`menages`, `schema.menages`, `read_parquet('f.parquet')`, or a sqlglot expression."""
+    return exp.to_table(table, dialect=dialect) if isinstance(table, str) else table.copy()
 
 
 def _fenced(select: exp.Select, dialect: str) -> exp.Select:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlglot import exp
+
 from ..diagnostics import TarifError, error
 from ..ruleset import RuleSet
 from .query import to_sql
@@ -51,17 +53,15 @@ def _run_duckdb(ruleset: RuleSet, source: str, dsn: str | None, date: datetime.d
     import duckdb
 
     reader = _READERS.get(Path(source).suffix.lower())
-    table = source
+    table: str | exp.Expr = source
+    if reader is not None:
+        if not Path(source).is_file():
+            raise TarifError([error("Q008", f"fichier de foyers introuvable : {source}",
+                                    hint="donnez un fichier Parquet, CSV ou JSON existant, ou une table")])
+        table = exp.Table(this=exp.Anonymous(this=reader, expressions=[exp.Literal.string(source)]))
+    query = to_sql(ruleset, dialect="duckdb", table=table, date=date, keep=keep, pretty=False)
     con = connection if connection is not None else duckdb.connect(dsn or ":memory:")
     try:
-        if reader is not None:
-            if not Path(source).is_file():
-                raise TarifError([error("Q008", f"fichier de foyers introuvable : {source}",
-                                        hint="donnez un fichier Parquet, CSV ou JSON existant, ou une table")])
-            table = "__foyers"
-            literal = source.replace("'", "''")
-            con.execute(f"CREATE OR REPLACE TEMPORARY VIEW __foyers AS SELECT * FROM {reader}('{literal}')")
-        query = to_sql(ruleset, dialect="duckdb", table=table, date=date, keep=keep, pretty=False)
         try:
             cursor = con.execute(query)
         except duckdb.Error as exc:
