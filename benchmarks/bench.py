@@ -37,6 +37,7 @@ import importlib.util
 import json
 import os
 import platform
+import re
 import shlex
 import statistics
 import subprocess
@@ -609,10 +610,19 @@ def report(rows_n: int, loads: list[LoadResult], cold: dict[str, list[float]], r
     return "\n".join(L)
 
 
+def kept_sections(text: str) -> list[str]:
+    """Sections other scripts write above the peerbench marker, between `<!-- keep: NAME … -->` and
+    `<!-- /keep: NAME -->` (benchmarks/sql_bench.py): rewriting the report keeps them."""
+    top = text.split(PEERBENCH_MARKER, 1)[0]
+    return [match.group(0) for match in re.finditer(r"<!-- keep: (\w+).*?-->.*?<!-- /keep: \1 -->", top, re.S)]
+
+
 def write_results(text: str, path: Path) -> None:
     tail = ""
     if path.exists():
         old = path.read_text(encoding="utf-8")
+        for section in kept_sections(old):
+            text = text.rstrip("\n") + "\n\n" + section + "\n"
         if PEERBENCH_MARKER in old:
             tail = old[old.index(PEERBENCH_MARKER):]
     if not tail:

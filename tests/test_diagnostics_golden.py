@@ -170,8 +170,63 @@ def _api_cases() -> dict[str, Callable[..., Result]]:
     }
 
 
+def _sql_cases() -> dict[str, Callable[..., Result]]:
+    """SQL compilation and execution (Q0xx): the query cannot be written, or not run."""
+    import duckdb
+
+    from tarifrules.sql import compile_query, run_sql, status_diagnostic, to_sql
+
+    header = ('délibération "Essai SQL"\n  collectivité : "Commune d\'Essai"\n  applicable à partir du 01/01/2025\n'
+              '  note : "montants fictifs"\n\n')
+
+    def compiled(body: str) -> Callable[[Path, str], Result]:
+        def run(tmp: Path, name: str) -> Result:
+            text = header + body
+            try:
+                to_sql(tarifrules.load(text, file=name))
+            except TarifError as exc:
+                return list(exc.diagnostics), {name: text}
+            raise AssertionError(f"{name} : aucune erreur")  # pragma: no cover
+
+        return run
+
+    restauration = ROOT / "examples" / "deliberations" / "restauration-scolaire.tarif"
+
+    def too_many_places(tmp: Path, name: str) -> Result:
+        ruleset = tarifrules.load(header + "données\n  parts : décimal, déclaré par la famille\n\nrésultats\n"
+                                  "  y : décimal\n\narticle 1 \"Un\"\n  y : parts × 2\n", file=name)
+        con = duckdb.connect()
+        con.execute("CREATE TABLE menages AS SELECT CAST(1.1234567 AS DECIMAL(12, 7)) AS parts")
+        diagnostic = status_diagnostic(run_sql(ruleset, "menages", connection=con, date="01/01/2025").rows[0][-1])
+        assert diagnostic is not None
+        return [diagnostic], {}
+
+    data = "".join(f"  d{i} : booléen, déclaré par la famille\n" for i in range(63))
+    return {
+        "Q001-dialecte-inconnu": _api(lambda: compile_query(tarifrules.load(restauration), dialect="mysql")),
+        "Q002-pas-sans-inverse-decimal": compiled(
+            "données\n  x : montant, déclaré par la famille\n\nrésultats\n  y : montant\n\n"
+            "article 1 \"Arrondi\"\n  y : x, arrondi au multiple de 0,03 € le plus proche\n"),
+        "Q003-produit-trop-precis": compiled(
+            "données\n  x : décimal, déclaré par la famille\n\nrésultats\n  y : décimal\n\n"
+            "article 1 \"Produit\"\n  y : x × 0,0000000000000001 × 0,0000000000000001\n"),
+        "Q004-trop-de-donnees": compiled(
+            f"données\n{data}\nrésultats\n  y : booléen\n\narticle 1 \"Un\"\n  y : "
+            + " ou ".join(f"d{i}" for i in range(63)) + "\n"),
+        "Q005-nom-reserve": compiled(
+            "données\n  statut : booléen, déclaré par la famille\n\nrésultats\n  y : montant\n\n"
+            "article 1 \"Un\"\n  y : 1,00 €\n    sauf si statut : 2,00 €\n"),
+        "Q006-trop-de-decimales": too_many_places,
+        "Q007-table-absente": _api(lambda: run_sql(tarifrules.load(restauration), "table_absente",
+                                                   date="15/09/2025")),
+        "Q008-fichier-absent": _api(lambda: run_sql(tarifrules.load(restauration), "absent.parquet",
+                                                    date="15/09/2025")),
+    }
+
+
 GENERATED: dict[str, Callable[..., Result]] = {
     **_api_cases(),
+    **_sql_cases(),
     "T065-cantine-1-euro": _cantine_profile,
     "T066-tarif-social-au-dela-de-1000": _cantine_profile,
     "E006-fichier-non-verifie": _unchecked("  tarif_repas : 1,00 €\n    si quotient_familial < 500 €"),

@@ -476,6 +476,32 @@ def datapass_command(files: tuple[str, ...], output_format: str, form: str | Non
         click.echo(markdown(model), nl=False)
 
 
+@cli.command("sql")
+@click.help_option("-h", "--help", help="Affiche cette aide et quitte.")
+@click.argument("file", metavar="FICHIER")
+@click.option("--dialect", type=click.Choice(["duckdb", "postgres", "spark", "trino"]), default="duckdb",
+              show_default=True, metavar="duckdb|postgres|spark|trino", help="Dialecte SQL de la requête.")
+@click.option("--table", default="menages", show_default=True, metavar="T",
+              help="Table des foyers : une colonne par donnée, nommée comme elle.")
+@click.option("--date", "day", metavar="JJ/MM/AAAA",
+              help="Date du calcul (défaut : aujourd'hui) : période d'application, réponses « non » pas encore sûres.")
+@click.option("--garder", "keep", multiple=True, metavar="COLONNE",
+              help="Colonne de la table recopiée telle quelle en tête (identifiant du foyer…) ; répétable.")
+def sql_command(file: str, dialect: str, table: str, day: str | None, keep: tuple[str, ...]) -> None:
+    """Écrit la requête SQL qui calcule les résultats pour chaque foyer d'une table."""
+    from .diagnostics import TarifError
+    from .sql import to_sql
+
+    ruleset = _load(file)
+    try:
+        query = to_sql(ruleset, dialect=dialect, table=table, date=day, keep=keep)
+    except TarifError as exc:
+        caller = all(d.code in ("E001", "E004") for d in exc.diagnostics)
+        _print_error(TarifError(exc.diagnostics, {ruleset.file: ruleset.source}))
+        sys.exit(EXIT_USAGE if caller else EXIT_PROBLEMS)
+    click.echo(query)
+
+
 @cli.command("fmt")
 @click.help_option("-h", "--help", help="Affiche cette aide et quitte.")
 @click.argument("files", nargs=-1, required=True, metavar="FICHIER...")
