@@ -120,10 +120,15 @@ class RuleSet:
     def evaluate(self, situation: Mapping[str, Any], *, date: datetime.date | str | None = None) -> Evaluation:
         """Evaluate one household (by the compiled rules). Raises `TarifError` for a bad situation or date."""
         day = self._check_date(date)
-        data, set_aside = self._read(situation, day)
+        if self._unreliable:
+            data, set_aside = self._read(situation, day)
+        else:
+            data, set_aside = self._reader.read(situation), ()
         evaluators = (self._compiled or self.compile()).evaluators
-        outputs = {name: evaluate(data) for name, evaluate in evaluators}
-        return Evaluation(self, data, day, outputs, set_aside)
+        if len(evaluators) == 1:
+            name, evaluate = evaluators[0]
+            return Evaluation(self, data, day, {name: evaluate(data)}, set_aside)
+        return Evaluation(self, data, day, {name: evaluate(data) for name, evaluate in evaluators}, set_aside)
 
     def interpret(self, situation: Mapping[str, Any], *, date: datetime.date | str | None = None) -> Evaluation:
         """`evaluate` by the reference interpreter (closures over the AST), without generated code."""
@@ -136,8 +141,6 @@ class RuleSet:
     def _read(self, situation: Mapping[str, Any], day: datetime.date) -> tuple[dict[str, Any], tuple[str, ...]]:
         """The situation's typed data, and the data given but read as unknown on `day`."""
         data = self._reader.read(situation)
-        if not self._unreliable:
-            return data, ()
         set_aside: list[str] = []
         for name, entry, negatives in self._unreliable:
             if name in data and data[name] in negatives and unreliable_on(entry, day):
@@ -173,6 +176,9 @@ class RuleSet:
         return self.compile().function(output, set_aside)
 
     def _check_date(self, date: datetime.date | str | None) -> datetime.date:
+        if type(date) is datetime.date and date >= self.valid_from and (
+                self.valid_until is None or date <= self.valid_until):
+            return date  # the common case, checked as below
         if date is None:
             day = datetime.date.today()
         elif isinstance(date, datetime.datetime):

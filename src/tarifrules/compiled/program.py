@@ -152,12 +152,15 @@ class ProgramCode:
             assert fallback is not None
             lo, hi = entry.limits()
             exact = self.unit.const(fallback)
-            head += [f"    if {var} is not _UNKNOWN:",
-                     f"        if {var} > {hi} or {var} < {lo}:",
+            lo, hi = lo * 10**scale, hi * 10**scale
+            head += [f"    if {var} is not _UNKNOWN:",  # read by the SituationReader: whole at this scale
+                     f"        if {var}.adjusted() > 17:",
                      f"            return {exact}(_data)",
                      f"        {var} = _int({var})" if scale == 0 else
-                     f"        {var} = _int({var}.scaleb({scale}, _WIDE))"]
-            data[entry.name] = V(var, Scaled(scale, lo * 10**scale, hi * 10**scale), True)
+                     f"        {var} = _int({var}.scaleb({scale}, _WIDE))",
+                     f"        if {var} > {hi} or {var} < {lo}:",
+                     f"            return {exact}(_data)"]
+            data[entry.name] = V(var, Scaled(scale, lo, hi), True)
         lines, value, inits = self._body(output, data, scaled)
         name = self.unit.fresh("evaluate_")
         source = "\n".join([f"def {name}(_data):", *head, *inits, *lines, *self._finish(value, output, True)])
