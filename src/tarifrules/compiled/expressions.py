@@ -188,7 +188,17 @@ class Generator(Emitter):
             self.emit(f"{t} = {b.code} if {b.code} is True or {b.code} is False else _UNKNOWN")
             return V(t, OBJ, True)
         lines, b = self.capture(lambda: self.expr(right), self.depth + 1)
+        if b.const is (not decisive) and not lines and not a.marker:
+            return a  # `a et oui`, `a ou non`
         t = self.tmp()
+        if not a.marker:  # a known boolean: the usual short circuit
+            self.emit(f"if {a.code}:" if not decisive else f"if not {a.code}:")
+            self.splice(lines)
+            self.emit(f"    {t} = {b.code}" if not b.marker else
+                      f"    {t} = {b.code} if {b.code} is True or {b.code} is False else _UNKNOWN")
+            self.emit("else:")
+            self.emit(f"    {t} = {stop}")
+            return V(t, OBJ, b.marker)
         self.emit(f"if {a.code} is {stop}:")
         self.emit(f"    {t} = {stop}")
         self.emit("else:")

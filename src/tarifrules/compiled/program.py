@@ -23,7 +23,7 @@ from typing import Any
 
 from .. import nodes as n
 from ..evaluate import NOT_APPLICABLE, Compiler, Env
-from ..symbols import Symbols, references
+from ..symbols import Symbols, dependency_parts, references
 from ..values import UNKNOWN
 from .codegen import DEC, OBJ, Scaled, TooLarge, Unit, V
 from .expressions import Generator
@@ -99,6 +99,27 @@ class ProgramCode:
         inits = [f"    {var} = _UNSET" for var in emitter.memo.values()]
         return emitter.lines, value, inits
 
+    def _bodies(self, output: str, data: dict[str, V], scaled: bool, to_output: bool) -> list[str]:
+        """The body, preceded by a simpler copy for the common case where every datum it reads is known."""
+        lines, value, inits = self._body(output, data, scaled)
+        general = [*inits, *lines, *self._finish(value, output, to_output)]
+        read = self.data_read(output)
+        if not read:
+            return general
+        known = {name: V(v.code, v.rep, False) if name in read else v for name, v in data.items()}
+        try:
+            lines, value, inits = self._body(output, known, scaled)
+        except TooLarge:
+            return general
+        test = " and ".join(f"{data[name].code} is not _UNKNOWN" for name in data if name in read)
+        specialised = [*inits, *lines, *self._finish(value, output, to_output)]
+        return [f"    if {test}:", *("    " + line for line in specialised), *general]
+
+    def data_read(self, output: str) -> set[str]:
+        """The data the rules of `output` may read."""
+        return {ref.name for part in dependency_parts(self.symbols, [output]) for ref in references(part)
+                if ref.name in self.symbols.data}
+
     def _finish(self, value: V, output: str, to_output: bool) -> list[str]:
         """`return` of the value the caller gets: an `Output` (evaluate) or the bare value (function)."""
         kind = self.kind(output)
@@ -161,9 +182,8 @@ class ProgramCode:
                      f"        if {var} > {hi} or {var} < {lo}:",
                      f"            return {exact}(_data)"]
             data[entry.name] = V(var, Scaled(scale, lo, hi), True)
-        lines, value, inits = self._body(output, data, scaled)
         name = self.unit.fresh("evaluate_")
-        source = "\n".join([f"def {name}(_data):", *head, *inits, *lines, *self._finish(value, output, True)])
+        source = "\n".join([f"def {name}(_data):", *head, *self._bodies(output, data, scaled, True)])
         return self._define(name, source)
 
     # ------------------------------------------------------------------ function
@@ -203,8 +223,7 @@ class ProgramCode:
                 negatives = self.unit.const(self.negatives[entry.name])
                 head += [f"    if {var} in {negatives}:", f"        {var} = _UNKNOWN"]
             data[entry.name] = V(var, rep, True)
-        lines, value, inits = self._body(output, data, scaled)
-        source = "\n".join([*head, *inits, *lines, *self._finish(value, output, False)])
+        source = "\n".join([*head, *self._bodies(output, data, scaled, False)])
         return self._define(name, source)
 
     def _fast_test(self, entry: Entry, var: str, scaled: bool) -> tuple[str | None, str | None, Any]:
