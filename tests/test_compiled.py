@@ -168,3 +168,31 @@ def test_evaluate_keeps_missing_and_explanation() -> None:
     reference = rules.interpret({"quotient_familial": 650}, date=DAY)
     assert evaluation.outputs == reference.outputs
     assert evaluation.explain().to_json() == reference.explain().to_json()
+
+
+NAMES = """délibération "Noms"
+  applicable à partir du 01/01/2025
+données
+  str : montant entier
+  lambda : booléen
+  _privé : parmi (a, b)
+  TarifError : nombre
+résultats
+  total : montant
+article 1 "Tout"
+  total : le maximum de str et 1 € et 2 €
+    sauf si lambda et _privé est a : str × TarifError
+"""
+
+
+def test_data_named_like_python_words_or_helpers_are_ordinary_keywords() -> None:
+    rules = tarifrules.load(NAMES)
+    total = rules.function("total", date=DAY)
+    given = {"str": 5, "lambda": True, "_privé": "a", "TarifError": 3}
+    assert total(**given) == Decimal("15.00")
+    assert total(**{**given, "_privé": "b"}) == Decimal("5.00")
+    assert total(**{**given, "lambda": None}) is INCONNU
+    assert rules.evaluate(given, date=DAY).outputs["total"].value == Decimal("15.00")
+    with pytest.raises(TarifError) as info:
+        total(**{**given, "_privé": "c"})
+    assert codes(info) == ["D007"]

@@ -101,15 +101,19 @@ def scaled_of(value: Decimal) -> Scaled | None:
 
 
 class Unit:
-    """The namespace and constants shared by the functions generated for one program."""
+    """The namespace and constants shared by the functions generated for one program.
+
+    Every name the generated code uses starts with `_`: a datum is a keyword parameter and
+    would hide a global of the same name (data starting with `_` are read from `**_extra`).
+    """
 
     MAX_LINES = 4000
 
     def __init__(self) -> None:
         self.namespace: dict[str, Any] = {
-            "_UNKNOWN": UNKNOWN, "_NA": NOT_APPLICABLE, "_UNSET": NOCONST, "TarifError": TarifError,
-            "Overflow": Overflow, "_int": int, "_type": type, "_to_decimal": to_decimal,
-            "_WIDE": WIDE,
+            "_UNKNOWN": UNKNOWN, "_NA": NOT_APPLICABLE, "_UNSET": NOCONST, "_TarifError": TarifError,
+            "_Overflow": Overflow, "_int": int, "_str": str, "_type": type, "_max": max, "_min": min,
+            "_to_decimal": to_decimal, "_WIDE": WIDE,
         }
         self._consts: dict[Any, str] = {}
         self._count = 0
@@ -352,7 +356,7 @@ class Emitter:
             self.emit(f"if {c.code} is not {skip}:")
             self.emit("    try:")
             self.splice(lines)
-            self.emit("    except TarifError:")
+            self.emit("    except _TarifError:")
             self.emit(f"        if {c.code} is {keep}:")
             self.emit("            raise")
             self.emit(f"        {var} = _UNKNOWN")

@@ -109,7 +109,7 @@ class Generator(Emitter):
             operation = self.unit.const(_EXACT_OPS[node.op])
         self.emit("try:")
         self.emit(f"    {t} = {operation}({a.code}, {b.code})")
-        self.emit("except Overflow:")
+        self.emit("except _Overflow:")
         self.emit(f"    raise {self.too_large(node)}() from None")
         if test:
             self.depth -= 1
@@ -249,7 +249,7 @@ class Generator(Emitter):
             a, b = values[0].code, values[1].code
             code = f"{a} if {a} {'>=' if maximum else '<='} {b} else {b}"
         else:
-            code = f"{'max' if maximum else 'min'}({', '.join(v.code for v in values)})"
+            code = f"{'_max' if maximum else '_min'}({', '.join(v.code for v in values)})"
         return self.computed(tuple(values), code, rep)
 
     def round(self, node: n.Round) -> V:
@@ -274,7 +274,7 @@ class Generator(Emitter):
             self.depth += 1
         self.emit("try:")
         self.emit(f"    {t} = {self.unit.const(rounder)}({v.code})")
-        self.emit("except Overflow:")
+        self.emit("except _Overflow:")
         self.emit(f"    raise {self.too_large(node)}() from None")
         if test:
             self.depth -= 1

@@ -235,7 +235,7 @@ class ProgramCode:
                 return f"_type({var}) is not {self.unit.const(datetime.date)}", None, OBJ
             case n.Kind.ENUM:
                 choices = self.unit.const(frozenset(entry.spec.choices))
-                return f"_type({var}) is not str or {var} not in {choices}", None, OBJ
+                return f"_type({var}) is not _str or {var} not in {choices}", None, OBJ
             case n.Kind.TAUX:
                 if not scaled:
                     return None, None, DEC
