@@ -35,6 +35,10 @@ BOUND = 10**18
 TABLE = 4096
 """Outputs whose scaled values span at most this many steps are read from a table of ready values."""
 
+SPECIALISE = 600
+"""Bodies up to this many lines get a copy for households whose data are all known (a long file
+gains little from it and would take longer to compile)."""
+
 MakeOutput = Callable[[Any], Any]
 
 
@@ -104,7 +108,7 @@ class ProgramCode:
         lines, value, inits = self._body(output, data, scaled)
         general = [*inits, *lines, *self._finish(value, output, to_output)]
         read = self.data_read(output)
-        if not read:
+        if not read or len(general) > SPECIALISE:
             return general
         known = {name: V(v.code, v.rep, False) if name in read else v for name, v in data.items()}
         try:
@@ -153,12 +157,25 @@ class ProgramCode:
     def evaluator(self, output: str) -> Callable[[Mapping[str, Any]], Any]:
         """`data` (read by the SituationReader) → `Output`."""
         try:
-            exact = self._evaluator(output, scaled=False, fallback=None)
             if not self.scaled_allowed(output):
-                return exact
-            return self._evaluator(output, scaled=True, fallback=exact)
+                return self._evaluator(output, scaled=False, fallback=None)
+            return self._evaluator(output, scaled=True, fallback=self._exact_later(output))
         except TooLarge:
             return self._interpreted(output)
+
+    def _exact_later(self, output: str) -> Callable[[Mapping[str, Any]], Any]:
+        """The all-`Decimal` evaluator, for numbers too large for scaled integers: generated on first use."""
+        built: list[Callable[[Mapping[str, Any]], Any]] = []
+
+        def exact(data: Mapping[str, Any]) -> Any:
+            if not built:
+                try:
+                    built.append(self._evaluator(output, scaled=False, fallback=None))
+                except TooLarge:
+                    built.append(self._interpreted(output))
+            return built[0](data)
+
+        return exact
 
     def _evaluator(self, output: str, scaled: bool, fallback: Callable[..., Any] | None) -> Callable[..., Any]:
         head: list[str] = []
