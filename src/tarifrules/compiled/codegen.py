@@ -25,9 +25,8 @@ from decimal import Decimal, Overflow
 from typing import Any
 
 from .. import nodes as n
-from ..diagnostics import TarifError, error
-from ..evaluate import NOT_APPLICABLE, _always_applies
-from ..span import Span
+from ..diagnostics import TarifError
+from ..evaluate import NOT_APPLICABLE, always_applies, not_applicable
 from ..symbols import Symbols, ordered_pieces
 from ..values import UNKNOWN, WIDE
 from .runtime import to_decimal
@@ -132,11 +131,6 @@ class Unit:
             self._consts[key] = name
             self.namespace[name] = value
         return name
-
-
-def raiser(code: str, message: str, span: Span, hint: str | None = None) -> Callable[[], TarifError]:
-    """Builds, when raised, the error the interpreter raises at this place."""
-    return lambda: TarifError([error(code, message, span, hint)])
 
 
 class Emitter:
@@ -287,12 +281,9 @@ class Emitter:
                                lambda: chain(i + 1))
 
         value = chain(0)
-        if not _always_applies(pieces) and value.marker:
+        if not always_applies(pieces) and value.marker:
             definition = pieces[0].definition
-            fail = self.unit.const(raiser(
-                "E006", f"aucune règle ne donne de valeur à « {definition.name} » pour ce foyer",
-                definition.name_span,
-                "ajoutez une définition sans condition (le cas général) ou une ligne « sinon »"))
+            fail = self.unit.const(lambda: not_applicable(definition))
             self.emit(f"if {value.code} is _NA:")
             self.emit(f"    raise {fail}()")
         return value

@@ -13,10 +13,10 @@ from typing import Any
 
 from .. import nodes as n
 from ..diagnostics import TarifError
-from ..evaluate import EXACT, _choice_forms, literal_value
+from ..evaluate import EXACT, choice_forms, division_by_zero, literal_value, no_row, too_large
 from ..values import WIDE
 from . import grids
-from .codegen import DEC, FEW, NOCONST, OBJ, UNKNOWN_V, Emitter, Scaled, V, bounded, few, raiser
+from .codegen import DEC, FEW, NOCONST, OBJ, UNKNOWN_V, Emitter, Scaled, V, bounded, few
 from .runtime import decimal_rounder, divide_rounding
 
 _COMPARE = {"<": "<", "≤": "<=", ">": ">", "≥": ">=", "=": "==", "≠": "!="}
@@ -27,9 +27,6 @@ _TEST: dict[str, Callable[[Any, Any], bool]] = {
 _EXACT_OPS = {"+": EXACT.add, "−": EXACT.subtract, "×": EXACT.multiply}
 _FOLD_ERRORS = (TarifError, ArithmeticError, TypeError)
 
-_TOO_LARGE = ("E005", "le calcul donne un nombre trop grand pour être calculé",
-              "vérifiez les montants et les données : un nombre aussi grand est sans doute une erreur de saisie")
-
 
 def _known(*values: V) -> bool:
     return all(v.const is not NOCONST for v in values)
@@ -39,7 +36,8 @@ class Generator(Emitter):
     """Expressions and grids, on top of names and choices."""
 
     def too_large(self, node: Any) -> str:
-        return self.unit.const(raiser(_TOO_LARGE[0], _TOO_LARGE[1], node.span, _TOO_LARGE[2]))
+        """A constant raising E005 at `node` (the interpreter's error)."""
+        return self.unit.const(lambda: too_large(node))
 
     def expr(self, node: n.Expr) -> V:
         match node:
@@ -97,11 +95,8 @@ class Generator(Emitter):
             self.emit("else:")
             self.depth += 1
         if node.op == "/":
-            divisor = f"« {node.right.name} »" if isinstance(node.right, n.Ref) else "le diviseur"
-            hint = ("prévoyez ce cas par une condition « si … », ou, si la donnée ne peut pas être nulle, "
-                    "déclarez-la « au minimum 1 » dans « données »" if isinstance(node.right, n.Ref) and
-                    node.right.name in self.symbols.data else "prévoyez ce cas par une condition « si … »")
-            zero = self.unit.const(raiser("E002", f"division par zéro : {divisor} vaut 0", node.span, hint))
+            data = self.symbols.data
+            zero = self.unit.const(lambda: division_by_zero(node, data))
             self.emit(f"if {b.code} == 0:")
             self.emit(f"    raise {zero}()")
             operation = self.unit.const(EXACT.divide)
@@ -164,14 +159,14 @@ class Generator(Emitter):
         return self.computed((a, b), f"{a.code} {_COMPARE[node.op]} {b.code}", OBJ)
 
     def is_one_of(self, v: V, choices: tuple[str, ...]) -> V:
-        forms: list[Any] = _choice_forms(choices)
+        forms: list[Any] = choice_forms(choices)
         if isinstance(v.rep, Scaled):
             scale = v.rep.scale
             forms = [f for f in forms if isinstance(f, str)] + [
                 int(f.scaleb(scale, WIDE)) for f in forms if isinstance(f, Decimal)]
         accepted = frozenset(forms)
         if _known(v) and v.const is not UNKNOWN_V.const:
-            return self.const_v(v.const in frozenset(_choice_forms(choices)))
+            return self.const_v(v.const in frozenset(choice_forms(choices)))
         return self.computed((v,), f"{v.code} in {self.unit.const(accepted)}", OBJ)
 
     def logic(self, left: n.Expr, right: n.Expr, decisive: bool) -> V:
@@ -347,9 +342,7 @@ class Generator(Emitter):
     def grid_rows(self, grid: n.Grid, plan: grids.GridPlan, points: list[Any], x: V) -> V:
         """The value of the row holding the known value `x`."""
         rows = grid.rows
-        gap = self.unit.const(raiser(
-            "E003", "aucune tranche de la grille ne couvre la valeur de ce foyer", grid.span,
-            "ajoutez une tranche pour cette valeur (par exemple « moins de … » ou « à partir de … »)"))
+        gap = self.unit.const(lambda: no_row(grid))
         used = sorted({r for r in (*plan.open_rows, *plan.point_rows) if r != grids.GAP})
         t = self.tmp()
         if all(isinstance(rows[r].value, (n.Number, n.Bool, n.DateLiteral)) for r in used):
