@@ -29,6 +29,8 @@ def test_bench_quick_runs_without_mismatch(tmp_path: Path) -> None:
         ("tarifrules", "cantine"), ("tarifrules", "taux_effort"),
         ("plain-python", "cantine"), ("python-decimal", "taux_effort"),
         ("tarifrules + .explain()", "cantine"),
+        ("tarifrules function()", "cantine"), ("tarifrules function()", "taux_effort"),
+        ("tarifrules interpret", "cantine"),
     }
     assert all(r["times_s"] for r in measured)
     assert [(r["engine"], r["workload"], r["examples"]) for r in measured if r["mismatches"]] == []

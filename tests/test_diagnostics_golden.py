@@ -135,6 +135,15 @@ def _unchecked(rule: str) -> Callable[[Path, str], Result]:
     return evaluate_unchecked
 
 
+def _unknown_output(tmp: Path, name: str) -> Result:
+    """`RuleSet.function` asked for a result the file does not declare (E007)."""
+    try:
+        tarifrules.load(VALID, file=name).function("tarif_repa", date="01/09/2025")
+    except TarifError as exc:
+        return list(exc.diagnostics), {name: VALID}
+    raise AssertionError(f"{name} : aucune erreur")  # pragma: no cover
+
+
 def _cantine_profile(tmp: Path, name: str) -> Result:
     """`tarifrules check --profil cantine-1-euro`: the conditions of the State aid (T065, T066)."""
     text = (CORPUS / Path(name).name).read_text(encoding="utf-8")
@@ -232,6 +241,7 @@ GENERATED: dict[str, Callable[..., Result]] = {
     "E006-fichier-non-verifie": _unchecked("  tarif_repas : 1,00 €\n    si quotient_familial < 500 €"),
     "E003-fichier-non-verifie": _unchecked("  tarif_repas : grille selon quotient_familial\n"
                                            "    de 0 € à 500 € exclu : 1,00 €\n    à partir de 800 € : 3,20 €"),
+    "E007-resultat-inconnu": _unknown_output,
     "F001-introuvable": _missing_file,
     "F001-dossier": _directory,
     "F002-latin1": _latin1,

@@ -17,7 +17,7 @@ CANTINE = EXAMPLES / "restauration-scolaire.tarif"
 
 def test_exported_names_are_pinned() -> None:
     assert sorted(tarifrules.__all__) == sorted([
-        "Diagnostic", "Evaluation", "Output", "RuleSet", "Severity", "TarifError", "__version__",
+        "Diagnostic", "Evaluation", "INCONNU", "Output", "RuleSet", "Severity", "TarifError", "__version__",
         "check", "format_source", "load",
     ])
     for name in tarifrules.__all__:

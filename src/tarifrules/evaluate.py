@@ -16,7 +16,7 @@ read from that record, so they can never disagree with the value.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import (
     ROUND_CEILING,
     ROUND_FLOOR,
@@ -111,10 +111,36 @@ def _runtime_error(code: str, message: str, node: Any, hint: str | None = None) 
     return TarifError([error(code, message, node.span, hint)])
 
 
-def _too_large(node: Any) -> TarifError:
+def too_large(node: Any) -> TarifError:
+    """E005 (also raised by the compiled code: the message lives here only)."""
     return _runtime_error("E005", "le calcul donne un nombre trop grand pour être calculé", node,
                           "vérifiez les montants et les données : un nombre aussi grand est sans doute une "
                           "erreur de saisie")
+
+
+def division_by_zero(node: n.Arith, data: Mapping[str, Any]) -> TarifError:
+    """E002; `data`: the declared data (the hint differs when the divisor is one of them)."""
+    divisor = f"« {node.right.name} »" if isinstance(node.right, n.Ref) else "le diviseur"
+    hint = ("prévoyez ce cas par une condition « si … », ou, si la donnée ne peut pas être nulle, "
+            "déclarez-la « au minimum 1 » dans « données »" if isinstance(node.right, n.Ref) and
+            node.right.name in data else "prévoyez ce cas par une condition « si … »")
+    return _runtime_error("E002", f"division par zéro : {divisor} vaut 0", node, hint)
+
+
+def no_row(grid: n.Grid) -> TarifError:
+    """E003: no row of the grid holds the value."""
+    return _runtime_error(
+        "E003", "aucune tranche de la grille ne couvre la valeur de ce foyer", grid,
+        "ajoutez une tranche pour cette valeur (par exemple « moins de … » ou « à partir de … »)",
+    )
+
+
+def not_applicable(definition: n.Definition) -> TarifError:
+    """E006: no definition of the name applies to this household."""
+    return TarifError([error(
+        "E006", f"aucune règle ne donne de valeur à « {definition.name} » pour ce foyer",
+        definition.name_span, "ajoutez une définition sans condition (le cas général) ou une ligne « sinon »",
+    )])
 
 
 class Compiler:
@@ -151,7 +177,7 @@ class Compiler:
                 result = value
             else:
                 result = choose(self.expr(piece.definition.only_if), value, result)
-        if not _always_applies(pieces):
+        if not always_applies(pieces):
             result = _applicable(result, name, pieces[0].definition)
         if not self.tracing:
             return result
@@ -214,10 +240,7 @@ class Compiler:
                 if high is not None and (v > high or (v == high and not high_in)):
                     continue
                 return value(env)
-            raise _runtime_error(
-                "E003", "aucune tranche de la grille ne couvre la valeur de ce foyer", grid,
-                "ajoutez une tranche pour cette valeur (par exemple « moins de … » ou « à partir de … »)",
-            )
+            raise no_row(grid)
 
         return evaluate_grid
 
@@ -251,7 +274,7 @@ class Compiler:
             case n.Compare(op=op, left=left, right=right):
                 return _compare(op, self.expr(left), self.expr(right))
             case n.IsOneOf(subject=subject, choices=choices):
-                accepted = frozenset(_choice_forms(choices))
+                accepted = frozenset(choice_forms(choices))
                 subject_fn = self.expr(subject)
 
                 def is_one_of(env: Env) -> Any:
@@ -293,21 +316,18 @@ class Compiler:
     def _arith(self, node: n.Arith) -> Fn:
         left, right = self.expr(node.left), self.expr(node.right)
         if node.op == "/":
-            divisor = f"« {node.right.name} »" if isinstance(node.right, n.Ref) else "le diviseur"
-            hint = ("prévoyez ce cas par une condition « si … », ou, si la donnée ne peut pas être nulle, "
-                    "déclarez-la « au minimum 1 » dans « données »" if isinstance(node.right, n.Ref) and
-                    node.right.name in self.symbols.data else "prévoyez ce cas par une condition « si … »")
+            data = self.symbols.data
 
             def divide(env: Env) -> Any:
                 a, b = left(env), right(env)
                 if a is UNKNOWN or b is UNKNOWN:
                     return UNKNOWN
                 if b == 0:
-                    raise _runtime_error("E002", f"division par zéro : {divisor} vaut 0", node, hint)
+                    raise division_by_zero(node, data)
                 try:
                     return EXACT.divide(a, b)
                 except Overflow:
-                    raise _too_large(node) from None
+                    raise too_large(node) from None
 
             return divide
         operation = {"+": EXACT.add, "−": EXACT.subtract, "×": EXACT.multiply}[node.op]
@@ -319,7 +339,7 @@ class Compiler:
             try:
                 return operation(a, b)
             except Overflow:
-                raise _too_large(node) from None
+                raise too_large(node) from None
 
         return arith
 
@@ -339,12 +359,12 @@ class Compiler:
                 units = EXACT.divide(v, step).to_integral_value(rounding=rounding, context=EXACT)
                 return EXACT.multiply(units, step)
             except Overflow:
-                raise _too_large(node) from None
+                raise too_large(node) from None
 
         return round_value
 
 
-def _always_applies(pieces: tuple[Piece, ...]) -> bool:
+def always_applies(pieces: tuple[Piece, ...]) -> bool:
     """Whether some unconditional piece always gives a value (then no check is needed at run time)."""
     for piece in pieces:
         body = piece.definition.body
@@ -360,10 +380,7 @@ def _applicable(result: Fn, name: str, definition: n.Definition) -> Fn:
     def applicable(env: Env) -> Any:
         value = result(env)
         if value is NOT_APPLICABLE:
-            raise TarifError([error(
-                "E006", f"aucune règle ne donne de valeur à « {definition.name} » pour ce foyer",
-                definition.name_span, "ajoutez une définition sans condition (le cas général) ou une ligne « sinon »",
-            )])
+            raise not_applicable(definition)
         return value
 
     return applicable
@@ -373,7 +390,7 @@ def _constant(value: Any) -> Fn:
     return lambda env: value
 
 
-def _choice_forms(choices: tuple[str, ...]) -> list[Any]:
+def choice_forms(choices: tuple[str, ...]) -> list[Any]:
     forms: list[Any] = []
     for choice in choices:
         forms.append(choice)

@@ -8,7 +8,8 @@ missing data and its explanation lazily, by re-running the household with tracin
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+import difflib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
@@ -29,6 +30,7 @@ from .values import UNKNOWN, format_decimal, money_value, parse_date, percent, s
 
 if TYPE_CHECKING:
     from .columnar import TableResult
+    from .compiled import CompiledRules
     from .explain import Explanation
 
 
@@ -98,6 +100,7 @@ class RuleSet:
         self._reader = SituationReader(self.symbols.data, set(self.symbols.pieces))
         # MEN boursier data whose « non » may only mean « not known yet » on some dates (catalogue)
         self._unreliable = unreliable_negatives(program)
+        self._compiled: CompiledRules | None = None
 
     @property
     def file(self) -> str:
@@ -116,19 +119,67 @@ class RuleSet:
         return tuple(name for name, _, _ in self._outputs)
 
     def evaluate(self, situation: Mapping[str, Any], *, date: datetime.date | str | None = None) -> Evaluation:
-        """Evaluate one household. Raises `TarifError` for a bad situation or date."""
+        """Evaluate one household (by the compiled rules). Raises `TarifError` for a bad situation or date."""
         day = self._check_date(date)
+        if self._unreliable:
+            data, set_aside = self._read(situation, day)
+        else:
+            data, set_aside = self._reader.read(situation), ()
+        evaluators = (self._compiled or self.compile()).evaluators
+        if len(evaluators) == 1:
+            name, evaluate = evaluators[0]
+            return Evaluation(self, data, day, {name: evaluate(data)}, set_aside)
+        return Evaluation(self, data, day, {name: evaluate(data) for name, evaluate in evaluators}, set_aside)
+
+    def interpret(self, situation: Mapping[str, Any], *, date: datetime.date | str | None = None) -> Evaluation:
+        """`evaluate` by the reference interpreter (closures over the AST), without generated code."""
+        day = self._check_date(date)
+        data, set_aside = self._read(situation, day)
+        env = Env(data)
+        outputs = {name: make(fn(env)) for name, fn, make in self._outputs}
+        return Evaluation(self, data, day, outputs, set_aside)
+
+    def _read(self, situation: Mapping[str, Any], day: datetime.date) -> tuple[dict[str, Any], tuple[str, ...]]:
+        """The situation's typed data, and the data given but read as unknown on `day`."""
         data = self._reader.read(situation)
         set_aside: list[str] = []
         for name, entry, negatives in self._unreliable:
             if name in data and data[name] in negatives and unreliable_on(entry, day):
                 del data[name]  # before mid-October a negative answer is read as unknown
                 set_aside.append(name)
-        env = Env(data)
-        outputs = {name: make(fn(env)) for name, fn, make in self._outputs}
-        return Evaluation(self, data, day, outputs, tuple(set_aside))
+        return data, tuple(set_aside)
+
+    def compile(self) -> CompiledRules:
+        """The rules as generated Python (built once, then kept): used by `evaluate` and `function`."""
+        if self._compiled is None:
+            from .compiled import CompiledRules
+
+            negatives = {name: values for name, _, values in self._unreliable}
+            self._compiled = CompiledRules(self.symbols, self._reader, _output_factory, negatives)
+        return self._compiled
+
+    def function(self, output: str, *, date: datetime.date | str | None = None) -> Callable[..., Any]:
+        """A fast function computing `output`, its data given as keyword arguments.
+
+        `rules.function("tarif_repas")(quotient_familial=650, demandeur_emploi=True)` returns
+        the value (`Decimal` for a montant, a taux in percent, `int` or `Decimal` for a number,
+        `bool`, `str`, `date`), or `INCONNU` when the result is indéterminé. A keyword left out
+        (or `None`) is unknown; values are read as `evaluate` reads them (same `TarifError`).
+        `date` (default: today) is checked once, here, as by `evaluate`.
+        """
+        day = self._check_date(date)
+        if output not in self.symbols.outputs:
+            close = difflib.get_close_matches(output, list(self.symbols.outputs), n=1)
+            hint = f"vouliez-vous dire « {close[0]} » ?" if close else (
+                "résultats déclarés : " + ", ".join(self.symbols.outputs) if self.symbols.outputs else None)
+            raise TarifError([error("E007", f"« {output} » n'est pas un résultat déclaré dans le fichier", hint=hint)])
+        set_aside = frozenset(name for name, entry, _ in self._unreliable if unreliable_on(entry, day))
+        return self.compile().function(output, set_aside)
 
     def _check_date(self, date: datetime.date | str | None) -> datetime.date:
+        if type(date) is datetime.date and date >= self.valid_from and (
+                self.valid_until is None or date <= self.valid_until):
+            return date  # the common case, checked as below
         if date is None:
             day = datetime.date.today()
         elif isinstance(date, datetime.datetime):

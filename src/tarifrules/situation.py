@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import math
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -68,7 +69,13 @@ def _numeric(spec: n.TypeSpec) -> Converter:
     accepted = (f"le fichier accepte de {_plain(low, unit)} à {_plain(high, unit)}" if high is not None else
                 f"le fichier accepte à partir de {_plain(low, unit)}")
 
+    int_low = math.ceil(low)
+    int_high = None if high is None else math.floor(high)
+
     def convert(raw: Any) -> Decimal:
+        if type(raw) is int and raw >= int_low and (int_high is None or raw <= int_high):
+            # the common case, as the general path below would read it: an int has no decimal places
+            return WIDE.divide(Decimal(raw), HUNDRED) if unit == "%" else Decimal(raw)
         if type(raw) is bool:
             raise InvalidValue("D002", "n'est pas un nombre (oui/non donné)", _NUMBER_HINT)
         value = _as_decimal(raw, unit)

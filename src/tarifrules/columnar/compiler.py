@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .. import nodes as n
-from ..evaluate import _always_applies, literal_value
+from ..evaluate import always_applies, literal_value
 from ..symbols import Symbols, ordered_pieces
 from .columns import (
     NOT_APPLICABLE_COL,
@@ -83,7 +83,7 @@ class ColumnEvaluator:
                 result = value
             else:
                 result = self.choose(self.expr(piece.definition.only_if), value, result)
-        if not _always_applies(pieces):  # E006 where no piece applies
+        if not always_applies(pieces):  # E006 where no piece applies
             if result.kind == "na":
                 raise NotVectorisable("aucune définition ne s'applique")
             result = result.with_states(without(result.unknown, result.na), either(result.error, result.na))
