@@ -390,6 +390,16 @@ def scopes_command(files: tuple[str, ...], as_json: bool) -> None:
         click.echo(line)
 
 
+@cli.command("schema")
+@click.help_option("-h", "--help", help="Affiche cette aide et quitte.")
+@click.argument("file", metavar="FICHIER")
+def schema_command(file: str) -> None:
+    """Schéma JSON de la situation d'un foyer pour un fichier."""
+    from .schema import situation_schema
+
+    click.echo(json.dumps(situation_schema(_load(file).program), ensure_ascii=False, indent=2))
+
+
 @cli.command("datapass")
 @click.help_option("-h", "--help", help="Affiche cette aide et quitte.")
 @click.argument("files", nargs=-1, required=True, metavar="FICHIER...")
