@@ -455,6 +455,24 @@ def fmt_command(files: tuple[str, ...], check_only: bool) -> None:
     sys.exit(EXIT_PROBLEMS if broken or (check_only and unformatted) else EXIT_OK)
 
 
+@cli.command("serve")
+@click.help_option("-h", "--help", help="Affiche cette aide et quitte.")
+@click.argument("folder", metavar="DOSSIER")
+@click.option("--port", type=int, default=8000, show_default=True, help="Port d'écoute.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Adresse d'écoute.")
+@click.option("--limite", "limit", type=click.IntRange(min=1), default=65536, show_default=True, metavar="OCTETS",
+              help="Taille maximale du corps d'une requête.")
+@click.option("--processus", "workers", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
+              help="Nombre de processus (un par cœur).")
+def serve_command(folder: str, port: int, host: str, limit: int, workers: int) -> None:
+    """Sert en HTTP les fichiers .tarif d'un dossier (calcul, explication)."""
+    from .service.server import run
+
+    if not Path(folder).is_dir():
+        _fail(f"dossier introuvable : {folder}", "donnez le dossier qui contient les fichiers .tarif")
+    run(Path(folder), host=host, port=port, limit=limit, workers=workers)
+
+
 @cli.command("fake-api-particulier")
 @click.help_option("-h", "--help", help="Affiche cette aide et quitte.")
 @click.option("--port", type=int, default=8080, show_default=True, help="Port d'écoute (0 : port libre).")
