@@ -23,7 +23,7 @@ from tarifrules import nodes as n
 from tarifrules.examples import raw_value
 from tarifrules.schema import datum_schema, json_situation_value, situation_schema, validator
 from tarifrules.situation import SituationReader
-from tarifrules.values import format_decimal
+from tarifrules.values import decimal_places, format_decimal
 
 from .helpers import ROOT
 from .strategies import CHOICES
@@ -158,10 +158,18 @@ def _reader_accepts(spec: n.TypeSpec, value: Any) -> bool:
          value="0 001")
 @example(spec=n.TypeSpec(n.Kind.MONTANT, n.Granularity.CENTIME, maximum=n.Number(Decimal("8500.00"), n.Unit.EURO)),
          value="8 500,001 €")
+@example(spec=n.TypeSpec(n.Kind.MONTANT, n.Granularity.ENTIER), value="0,00")
+@example(spec=n.TypeSpec(n.Kind.MONTANT, n.Granularity.CENTIME), value=Decimal("0.0000"))
 def test_schema_accepts_what_the_reader_accepts(spec: n.TypeSpec, value: Any) -> None:
     schema = {"type": "object", "properties": {"x": datum_schema(n.Declaration("x", spec, None))},
               "additionalProperties": False}
     assert validator(schema).is_valid({"x": value}) == _reader_accepts(spec, value), (spec, value)
+
+
+def test_zero_written_with_decimals_is_a_whole_number() -> None:
+    reader = SituationReader({"qf": n.Declaration("qf", n.TypeSpec(n.Kind.MONTANT, n.Granularity.ENTIER), None)}, set())
+    assert reader.read({"qf": "0,00"}) == {"qf": Decimal("0.00")}
+    assert decimal_places(Decimal("0.000")) == 0 and decimal_places(Decimal("-0.0")) == 0
 
 
 def test_undeclared_names_are_refused_by_the_schema() -> None:

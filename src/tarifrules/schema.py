@@ -180,36 +180,44 @@ def _json_number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def _numeric(spec: n.TypeSpec) -> list[dict[str, Any]]:
+def _strings(*patterns: str) -> str:
+    """One pattern for the strings a datum accepts: its own spellings, or a word meaning « inconnu »."""
+    return "|".join(f"(?:{p})" for p in (*patterns, _UNKNOWN))
+
+
+def _numeric(spec: n.TypeSpec) -> dict[str, Any]:
+    # `minimum`, `maximum` and `multipleOf` apply to numbers only, `pattern` to strings only:
+    # one flat schema, much faster to validate than an `anyOf` of one schema per JSON type.
     unit = n.UNIT_OF_KIND.get(spec.kind, "")
     low = spec.minimum.value if spec.minimum else Decimal(0)
-    number: dict[str, Any] = {"type": "number", "minimum": _json_number(low)}
+    schema: dict[str, Any] = {"type": ["number", "string", "null"], "minimum": _json_number(low)}
     if spec.maximum is not None:
-        number["maximum"] = _json_number(spec.maximum.value)
+        schema["maximum"] = _json_number(spec.maximum.value)
     if spec.granularity is n.Granularity.ENTIER:
-        number["multipleOf"] = 1
+        schema["multipleOf"] = 1
     elif spec.granularity is n.Granularity.CENTIME:
-        number["multipleOf"] = 0.01
-    return [number, {"type": "string", "pattern": _number_pattern(spec, unit)}]
+        schema["multipleOf"] = 0.01
+    schema["pattern"] = _strings(_number_pattern(spec, unit))
+    return schema
 
 
-def _enumeration(choices: tuple[str, ...]) -> list[dict[str, Any]]:
-    alternatives: list[dict[str, Any]] = [
-        {"type": "string", "pattern": f"^{_SPACE}(?:{'|'.join(_escape(c) for c in choices)}){_SPACE}$"}]
+def _enumeration(choices: tuple[str, ...]) -> dict[str, Any]:
+    strings = {"type": ["string", "null"],
+               "pattern": _strings(f"^{_SPACE}(?:{'|'.join(_escape(c) for c in choices)}){_SPACE}$")}
     integers = [int(c) for c in choices if c.lstrip("-").isascii() and c.lstrip("-").isdigit()
                 and str(int(c)) == c]
-    if integers:
-        alternatives.append({"type": "number", "enum": integers})
-    return alternatives
+    if not integers:
+        return strings
+    return {"anyOf": [strings, {"type": "number", "enum": integers}]}
 
 
-def _alternatives(spec: n.TypeSpec) -> list[dict[str, Any]]:
+def _accepted(spec: n.TypeSpec) -> dict[str, Any]:
     match spec.kind:
-        case n.Kind.BOOLEEN:
-            return [{"type": "boolean"}, {"type": "integer", "enum": [0, 1]},
-                    {"type": "string", "pattern": _BOOLEAN}]
+        case n.Kind.BOOLEEN:  # an integer must be 0 or 1
+            return {"type": ["boolean", "integer", "string", "null"], "minimum": 0, "maximum": 1,
+                    "pattern": _strings(_BOOLEAN)}
         case n.Kind.DATE:
-            return [{"type": "string", "pattern": _DATE}]
+            return {"type": ["string", "null"], "pattern": _strings(_DATE)}
         case n.Kind.ENUM:
             return _enumeration(spec.choices)
         case _:
@@ -229,13 +237,10 @@ def _type_text(spec: n.TypeSpec) -> str:
 
 
 def datum_schema(declaration: n.Declaration) -> dict[str, Any]:
-    spec = declaration.type
-    unknown = [{"type": "null"}, {"type": "string", "pattern": _UNKNOWN}]
-    schema: dict[str, Any] = {"title": _type_text(spec)}
+    schema: dict[str, Any] = {"title": _type_text(declaration.type)}
     if declaration.description:
         schema["description"] = declaration.description
-    schema["anyOf"] = _alternatives(spec) + unknown
-    return schema
+    return {**schema, **_accepted(declaration.type)}
 
 
 def situation_schema(program: n.Program) -> dict[str, Any]:
