@@ -215,6 +215,8 @@ def _service_cases() -> dict[str, Callable[..., Result]]:
         "H007-methode": _service("/evaluer", method="GET"),
         "H008-chiffres-non-ascii": _service("/evaluer", '{"file": "cantine", "situation": '
                                                         '{"quotient_familial": "٦٥٠"}}'.encode()),
+        "H009-nombre-demesure": _service("/evaluer", b'{"file": "cantine", "situation": '
+                                                     b'{"quotient_familial": 1e999999999}}'),
         "H010-erreur-interne": _service("/evaluer", ok, broken=internal),
     }
 

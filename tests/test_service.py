@@ -137,6 +137,13 @@ def test_wrong_types_are_422(client: Any, document: Any, codes: list[str]) -> No
     assert all(e["message"] for e in response.json()["errors"])
 
 
+@pytest.mark.parametrize("number", ["1e999999999", "1e-999999999", "-1E+5000", "1" * 1200])
+def test_huge_numbers_are_refused_before_anything_writes_them_out(client: Any, number: str) -> None:
+    body = f'{{"file": "restauration-scolaire", "situation": {{"quotient_familial": {number}}}}}'.encode()
+    response = client.post("/evaluer", content=body)
+    assert response.status_code == 422 and _codes(response) == ["H009"]
+
+
 def test_unknown_names_say_what_was_meant(client: Any) -> None:
     response = client.post("/evaluer", json={"fichier": "restauration-scolaire"})
     errors = response.json()["errors"]
@@ -211,6 +218,28 @@ _NAMES = st.sampled_from(["quotient_familial", "demandeur_emploi", "échelon", "
 def test_no_request_body_gets_a_500(client: Any, file: Any, situation: Any, date: Any, path: str) -> None:
     response = client.post(path, json={"file": file, "situation": situation, "date": date})
     assert response.status_code < 500, response.text
+    if response.status_code >= 400:
+        assert all(e["code"] and e["message"] for e in response.json()["errors"])
+
+
+def _operations() -> list[tuple[str, str]]:
+    spec = create_app(FOLDER).openapi()
+    return [(path, method) for path, item in sorted(spec["paths"].items()) for method in sorted(item)]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(operation=st.sampled_from(_operations()), name=st.text(max_size=12),
+       query=st.lists(st.tuples(st.sampled_from(["fichier", "x", ""]), st.text(max_size=8)), max_size=3),
+       body=st.one_of(st.none(), st.binary(max_size=64), _JSON.map(lambda v: json.dumps(v).encode())))
+def test_no_request_built_from_the_openapi_gets_a_500(client: Any, operation: tuple[str, str], name: str,
+                                                      query: list[tuple[str, str]], body: bytes | None) -> None:
+    """Every operation of /openapi.json, with random path parameters, query strings and bodies."""
+    from urllib.parse import quote
+
+    path, method = operation
+    url = path.replace("{fichier}", quote(name, safe="") or "x")
+    response = client.request(method.upper(), url, params=query, content=body)
+    assert response.status_code < 500, (method, url, query, body, response.text)
     if response.status_code >= 400:
         assert all(e["code"] and e["message"] for e in response.json()["errors"])
 

@@ -54,6 +54,6 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (404, "fichier inconnu (H003)"),
         (409, "fichier en erreur, aucune version servie (H005)"),
         (413, "requête trop grosse (H004)"),
-        (422, "requête, situation ou date refusée, ou calcul impossible (H002, H008, D001–D007, E001–E006)"),
+        (422, "requête, situation ou date refusée, ou calcul impossible (H002, H008, H009, D001–D007, E001–E006)"),
     )
 }

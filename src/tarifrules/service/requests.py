@@ -17,7 +17,16 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..diagnostics import Diagnostic, TarifError, error
-from .errors import BAD_JSON, BAD_REQUEST, SCHEMA_REFUSED, TOO_LARGE, ServiceError, did_you_mean, fail
+from .errors import (
+    BAD_JSON,
+    BAD_REQUEST,
+    HUGE_NUMBER,
+    SCHEMA_REFUSED,
+    TOO_LARGE,
+    ServiceError,
+    did_you_mean,
+    fail,
+)
 from .registry import Version
 
 DEFAULT_LIMIT = 64 * 1024
@@ -53,8 +62,28 @@ async def read_body(headers: Mapping[str, str], stream: AsyncIterator[bytes], li
     return b"".join(chunks)
 
 
+MAX_DIGITS = 1000  # a JSON number longer than this once written out (1e999999999…) is refused
+
+
+class _Huge(Exception):
+    pass
+
+
 def _no_constant(name: str) -> Any:
     raise ValueError(name)
+
+
+def _decimal(text: str) -> Decimal:
+    value = Decimal(text)
+    if value.is_finite() and value and abs(value.adjusted()) > MAX_DIGITS:
+        raise _Huge  # its explanation would write it out in full: a few bytes must not cost a gigabyte
+    return value
+
+
+def _integer(text: str) -> int:
+    if len(text) > MAX_DIGITS + 1:
+        raise _Huge
+    return int(text)
 
 
 def parse_json(body: bytes) -> Any:
@@ -66,7 +95,10 @@ def parse_json(body: bytes) -> Any:
     except UnicodeDecodeError:
         raise fail(400, BAD_JSON, "le corps de la requête n'est pas du texte UTF-8", hint) from None
     try:
-        return json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
+        return json.loads(text, parse_float=_decimal, parse_int=_integer, parse_constant=_no_constant)
+    except _Huge:
+        raise fail(422, HUGE_NUMBER, f"le corps contient un nombre démesuré (plus de {MAX_DIGITS} chiffres une "
+                                     "fois écrit)", "écrivez les nombres en chiffres, sans exposant") from None
     except json.JSONDecodeError as exc:
         raise fail(400, BAD_JSON, f"le corps de la requête n'est pas un JSON valide (ligne {exc.lineno}, "
                                   f"colonne {exc.colno} : {_french(exc.msg)})", hint) from None
