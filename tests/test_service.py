@@ -253,7 +253,8 @@ def _touch(path: Path, text: str) -> None:
     os.utime(path, ns=(before + 2_000_000_000, before + 2_000_000_000))  # a later mtime, even on coarse clocks
 
 
-def test_a_changed_file_is_reloaded_and_a_broken_one_keeps_its_previous_version(tmp_path: Path) -> None:
+def test_a_changed_file_is_reloaded_and_a_broken_one_keeps_its_previous_version(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     served = tmp_path / "cantine.tarif"
     shutil.copy(CANTINE, served)
     request = {"file": "cantine", "situation": FAMILY, "date": "15/09/2025"}
@@ -266,7 +267,9 @@ def test_a_changed_file_is_reloaded_and_a_broken_one_keeps_its_previous_version(
         assert (before, changed) == ("1.05", "1.10")
 
         _touch(served, original.replace("de 400 € à 700 € exclu", "de 400 € à 700 €"))  # T014: ambiguous bound
-        assert client.post("/evaluer", json=request).json()["outputs"]["tarif_repas"]["value"] == "1.10"
+        with caplog.at_level(logging.INFO, logger="tarifrules.service"):
+            assert client.post("/evaluer", json=request).json()["outputs"]["tarif_repas"]["value"] == "1.10"
+        assert "fichier en erreur : cantine.tarif (T014) ; la version précédente reste servie" in caplog.messages
         entry = client.get("/fichiers").json()["files"][0]
         assert (entry["status"], entry["served"]) == ("erreur", True)
         assert [d["code"] for d in entry["diagnostics"] if d["severity"] == "erreur"] == ["T014"]

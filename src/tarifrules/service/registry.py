@@ -9,6 +9,7 @@ Requests run on one event loop, so the registry needs no lock.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from ..situation import SituationReader
 from .errors import BROKEN_FILE, UNKNOWN_FILE, did_you_mean, fail
 
 SUFFIX = ".tarif"
+LOG = logging.getLogger("tarifrules.service")
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,8 @@ class Registry:
                 entry.stamp = stamp
                 self._load(entry)
             seen[path.stem] = entry
+        for gone in set(self.entries) - set(seen):
+            LOG.info("fichier retiré : %s", gone)
         self.entries = seen
 
     @staticmethod
@@ -90,7 +94,11 @@ class Registry:
             ruleset = load(entry.path, file=entry.path.name)
         except TarifError as exc:
             entry.checks, entry.diagnostics = False, exc.diagnostics
+            codes = ", ".join(sorted({d.code for d in exc.diagnostics if d.is_error}))
+            kept = "la version précédente reste servie" if entry.version else "il n'est pas servi"
+            LOG.warning("fichier en erreur : %s (%s) ; %s", entry.path.name, codes, kept)
             return
+        LOG.info("fichier %s : %s", "rechargé" if entry.version else "chargé", entry.path.name)
         entry.version, entry.checks, entry.diagnostics = Version.of(ruleset), True, ruleset.warnings
 
     def get(self, name: str) -> Entry:
