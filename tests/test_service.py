@@ -366,3 +366,18 @@ def test_the_cli_does_not_import_the_service_framework() -> None:
 
     code = "import sys, tarifrules.cli; assert 'fastapi' not in sys.modules and 'uvicorn' not in sys.modules"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_serve_refuses_a_missing_folder_or_a_busy_port_in_french() -> None:
+    import socket
+    import subprocess
+    import sys
+
+    missing = subprocess.run([sys.executable, "-m", "tarifrules.cli", "serve", "/nulle/part"],
+                             capture_output=True, text=True)
+    assert missing.returncode == 2 and "dossier introuvable" in missing.stderr
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        taken = subprocess.run([sys.executable, "-m", "tarifrules.cli", "serve", str(FOLDER), "--port", str(port)],
+                               capture_output=True, text=True)
+    assert taken.returncode == 2 and "port déjà utilisé" in taken.stderr

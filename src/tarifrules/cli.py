@@ -466,10 +466,21 @@ def fmt_command(files: tuple[str, ...], check_only: bool) -> None:
               help="Nombre de processus (un par cœur).")
 def serve_command(folder: str, port: int, host: str, limit: int, workers: int) -> None:
     """Sert en HTTP les fichiers .tarif d'un dossier (calcul, explication)."""
+    import socket
+
     from .service.server import run
 
     if not Path(folder).is_dir():
         _fail(f"dossier introuvable : {folder}", "donnez le dossier qui contient les fichiers .tarif")
+    try:  # say it in French before uvicorn says it in English
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        import errno
+
+        reason = {errno.EADDRINUSE: "port déjà utilisé", errno.EACCES: "droit refusé",
+                  errno.EADDRNOTAVAIL: "adresse absente de cette machine"}.get(exc.errno or 0, "erreur système")
+        _fail(f"impossible d'écouter sur {host}:{port} ({reason})", "choisissez un autre --port ou --host")
     run(Path(folder), host=host, port=port, limit=limit, workers=workers)
 
 
