@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..diagnostics import TarifError, error
 from ..models import EvaluationModel
+from ..ruleset import Evaluation, RuleSet
 from .errors import BAD_METHOD, BAD_REQUEST, INTERNAL, UNKNOWN_PATH, ServiceError, document, fail
 from .models import ERROR_RESPONSES, EvaluationRequestModel, ExplanationModel, FilesModel
 from .registry import Entry, Registry
@@ -103,7 +104,7 @@ def create_app(folder: str | Path, *, limit: int = DEFAULT_LIMIT, reload_interva
     )
     app.state.registry = registry
 
-    async def evaluate(request: Request) -> tuple[Any, Any]:
+    async def evaluate(request: Request) -> tuple[RuleSet, Evaluation]:
         body = await read_body(request.headers, request.stream(), limit)
         asked = evaluation_request(parse_json(body))
         registry.refresh()
