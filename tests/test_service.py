@@ -341,7 +341,8 @@ def test_tarifrules_serve_logs_no_body_nor_query(tmp_path: Path) -> None:
                                   stdout=sink, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}"
-        for _ in range(100):
+        deadline = time.monotonic() + 60  # a loaded CI machine can be slow to start a process
+        while time.monotonic() < deadline:
             try:
                 httpx.get(f"{url}/fichiers", timeout=1)
                 break
