@@ -17,6 +17,7 @@ through `validator()`, whose `multipleOf` uses decimal places rather than binary
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 from collections.abc import Iterator
 from decimal import Decimal
@@ -265,25 +266,30 @@ def exact(schema: dict[str, Any]) -> dict[str, Any]:
     return loaded
 
 
-def validator(schema: dict[str, Any]) -> Any:
-    """A draft 2020-12 validator comparing numbers exactly (documents read with `parse_float=Decimal`)."""
+@functools.cache
+def _exact_validator_class() -> Any:
+    """Draft 2020-12, with a `multipleOf` that counts decimal places (built once)."""
     from jsonschema import ValidationError, validators
 
     base = validators.Draft202012Validator
 
-    def multiple_of(checker: Any, step: Any, instance: Any, _schema: Any) -> Iterator[ValidationError]:
+    def multiple_of(checker: Any, step: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
         if not checker.is_type(instance, "number"):
             return
-        places = decimal_places(Decimal(str(step))) if not isinstance(step, Decimal) else decimal_places(step)
-        power_of_ten = Decimal(1).scaleb(-places) == step
-        if power_of_ten and isinstance(instance, (int, Decimal)):
+        exact_step = step if isinstance(step, Decimal) else Decimal(str(step))
+        places = decimal_places(exact_step)
+        if Decimal(1).scaleb(-places) == exact_step and isinstance(instance, (int, Decimal)):
             if isinstance(instance, Decimal) and decimal_places(instance) > places:
                 yield ValidationError(f"{instance} n'est pas un multiple de {step}")
             return
-        yield from base.VALIDATORS["multipleOf"](checker, step, instance, _schema)
+        yield from base.VALIDATORS["multipleOf"](checker, step, instance, schema)
 
-    checker = validators.extend(base, {"multipleOf": multiple_of})
-    return checker(exact(schema))
+    return validators.extend(base, {"multipleOf": multiple_of})
+
+
+def validator(schema: dict[str, Any]) -> Any:
+    """A draft 2020-12 validator comparing numbers exactly (documents read with `parse_float=Decimal`)."""
+    return _exact_validator_class()(exact(schema))
 
 
 def json_situation_value(value: Any) -> Any:
