@@ -159,6 +159,10 @@ def _reader_accepts(spec: n.TypeSpec, value: Any) -> bool:
 @example(spec=n.TypeSpec(n.Kind.MONTANT, n.Granularity.CENTIME, maximum=n.Number(Decimal("8500.00"), n.Unit.EURO)),
          value="8 500,001 €")
 @example(spec=n.TypeSpec(n.Kind.MONTANT, n.Granularity.ENTIER), value="0,00")
+@example(spec=n.TypeSpec(n.Kind.MONTANT, n.Granularity.ENTIER, maximum=n.Number(Decimal("0.01"), n.Unit.EURO)),
+         value="0.0")
+@example(spec=n.TypeSpec(n.Kind.DECIMAL, n.Granularity.CONTINU, maximum=n.Number(Decimal("2.305"), n.Unit.NONE)),
+         value="2,3")
 @example(spec=n.TypeSpec(n.Kind.MONTANT, n.Granularity.CENTIME), value=Decimal("0.0000"))
 def test_schema_accepts_what_the_reader_accepts(spec: n.TypeSpec, value: Any) -> None:
     schema = {"type": "object", "properties": {"x": datum_schema(n.Declaration("x", spec, None))},

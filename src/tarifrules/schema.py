@@ -102,6 +102,8 @@ def _fraction_at_most(target: str) -> str:
         prefix = target[:index]
         if int(digit) > 0:
             alternatives.append(f"{prefix}{_digit_range(0, int(digit) - 1)}[0-9]*")
+        if prefix:
+            alternatives.append(prefix)  # fewer digits: the missing ones are zeros (0,0 ≤ 0,01)
     alternatives.append(f"{target}0*")
     return f"(?:[,.](?:{'|'.join(alternatives)}))?"
 
