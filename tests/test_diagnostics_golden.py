@@ -19,6 +19,7 @@ errors met by an example (E0xx) its worked examples are run.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Callable
@@ -233,9 +234,60 @@ def _sql_cases() -> dict[str, Callable[..., Result]]:
     }
 
 
+def _service(path: str, body: bytes | None = None, method: str = "POST", broken: Callable[[], object] | None = None,
+             folder: str | None = None) -> Callable[[Path, str], Result]:
+    """HTTP service errors (H0xx): the JSON error document of a request, read back as diagnostics."""
+
+    def run(tmp: Path, name: str) -> Result:
+        from unittest import mock
+
+        from fastapi.testclient import TestClient
+
+        from tarifrules.diagnostics import Diagnostic, Severity
+        from tarifrules.service.app import create_app
+
+        served = tmp / "dossier"
+        served.mkdir()
+        (served / "cantine.tarif").write_text(VALID, encoding="utf-8")
+        if folder is not None:
+            (served / "neuf.tarif").write_text(folder, encoding="utf-8")
+        with contextlib.ExitStack() as stack:
+            if broken is not None:
+                stack.enter_context(mock.patch("tarifrules.ruleset.Evaluation.to_json", side_effect=broken))
+            client = stack.enter_context(TestClient(create_app(served, limit=1024)))
+            response = client.request(method, path, content=body)
+        assert response.status_code >= 400, name
+        return [Diagnostic(e["code"], Severity(e["severity"]), e["message"], hint=e["hint"])
+                for e in response.json()["errors"]], {}
+
+    return run
+
+
+def _service_cases() -> dict[str, Callable[..., Result]]:
+    def internal() -> object:
+        raise KeyError("bogue")
+
+    ok = b'{"file": "cantine", "situation": {"quotient_familial": 650}}'
+    return {
+        "H001-json-invalide": _service("/evaluer", b'{"file": "cantine",'),
+        "H002-champ-inconnu": _service("/evaluer", b'{"fichier": "cantine"}'),
+        "H003-fichier-inconnu": _service("/evaluer", b'{"file": "cantin"}'),
+        "H004-trop-gros": _service("/evaluer", b" " * 2048),
+        "H005-fichier-en-erreur": _service("/evaluer", b'{"file": "neuf"}', folder='délibération "Neuf"\n'),
+        "H006-adresse-inconnue": _service("/evaluation", ok),
+        "H007-methode": _service("/evaluer", method="GET"),
+        "H008-chiffres-non-ascii": _service("/evaluer", '{"file": "cantine", "situation": '
+                                                        '{"quotient_familial": "٦٥٠"}}'.encode()),
+        "H009-nombre-demesure": _service("/evaluer", b'{"file": "cantine", "situation": '
+                                                     b'{"quotient_familial": 1e999999999}}'),
+        "H010-erreur-interne": _service("/evaluer", ok, broken=internal),
+    }
+
+
 GENERATED: dict[str, Callable[..., Result]] = {
     **_api_cases(),
     **_sql_cases(),
+    **_service_cases(),
     "T065-cantine-1-euro": _cantine_profile,
     "T066-tarif-social-au-dela-de-1000": _cantine_profile,
     "E006-fichier-non-verifie": _unchecked("  tarif_repas : 1,00 €\n    si quotient_familial < 500 €"),

@@ -454,6 +454,16 @@ def scopes_command(files: tuple[str, ...], as_json: bool) -> None:
         click.echo(line)
 
 
+@cli.command("schema")
+@click.help_option("-h", "--help", help="Affiche cette aide et quitte.")
+@click.argument("file", metavar="FICHIER")
+def schema_command(file: str) -> None:
+    """Schéma JSON de la situation d'un foyer pour un fichier."""
+    from .schema import situation_schema
+
+    click.echo(json.dumps(situation_schema(_load(file).program), ensure_ascii=False, indent=2))
+
+
 @cli.command("datapass")
 @click.help_option("-h", "--help", help="Affiche cette aide et quitte.")
 @click.argument("files", nargs=-1, required=True, metavar="FICHIER...")
@@ -533,6 +543,35 @@ def fmt_command(files: tuple[str, ...], check_only: bool) -> None:
     if check_only and not (unformatted or broken):
         click.echo(f"{len(files)} fichier(s) déjà formaté(s)")
     sys.exit(EXIT_PROBLEMS if broken or (check_only and unformatted) else EXIT_OK)
+
+
+@cli.command("serve")
+@click.help_option("-h", "--help", help="Affiche cette aide et quitte.")
+@click.argument("folder", metavar="DOSSIER")
+@click.option("--port", type=int, default=8000, show_default=True, help="Port d'écoute.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Adresse d'écoute.")
+@click.option("--limite", "limit", type=click.IntRange(min=1), default=65536, show_default=True, metavar="OCTETS",
+              help="Taille maximale du corps d'une requête.")
+@click.option("--processus", "workers", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
+              help="Nombre de processus (un par cœur).")
+def serve_command(folder: str, port: int, host: str, limit: int, workers: int) -> None:
+    """Sert en HTTP les fichiers .tarif d'un dossier (calcul, explication)."""
+    import socket
+
+    from .service.server import run
+
+    if not Path(folder).is_dir():
+        _fail(f"dossier introuvable : {folder}", "donnez le dossier qui contient les fichiers .tarif")
+    try:  # say it in French before uvicorn says it in English
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        import errno
+
+        reason = {errno.EADDRINUSE: "port déjà utilisé", errno.EACCES: "droit refusé",
+                  errno.EADDRNOTAVAIL: "adresse absente de cette machine"}.get(exc.errno or 0, "erreur système")
+        _fail(f"impossible d'écouter sur {host}:{port} ({reason})", "choisissez un autre --port ou --host")
+    run(Path(folder), host=host, port=port, limit=limit, workers=workers)
 
 
 @cli.command("fake-api-particulier")

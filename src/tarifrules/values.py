@@ -96,7 +96,7 @@ def spell_written(value: Decimal) -> str:
 def decimal_places(value: Decimal) -> int:
     """Significant digits after the decimal point (1.50 → 1, 3 → 0), exact whatever its size."""
     _, digits, exponent = value.as_tuple()
-    if not isinstance(exponent, int) or exponent >= 0:
+    if not isinstance(exponent, int) or exponent >= 0 or not any(digits):  # 0,00 is a whole number
         return 0
     places = -exponent
     while places and digits and digits[-1] == 0:

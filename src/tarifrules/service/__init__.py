@@ -1,0 +1,9 @@
+"""The HTTP service (`tarifrules serve DOSSIER`): the rule files of a folder over HTTP.
+
+FastAPI on uvicorn. One module per concern: `registry` (the files served, reloaded when
+they change), `errors` (French JSON errors with stable codes), `requests` (bounded body
+reading, JSON parsing, situation validation against the file's JSON Schema), `models`
+(the documents, for OpenAPI), `app` (routes and access log), `server` (uvicorn).
+
+Importing this package does not import FastAPI: `tarifrules --version` stays fast.
+"""

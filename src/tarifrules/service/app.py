@@ -1,0 +1,184 @@
+"""Routes of the service, its error handlers and its access log.
+
+The access log writes the method, the path, the status and the duration of each request:
+never a body, a query string or a header (a situation is personal data).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..diagnostics import TarifError, error
+from ..models import EvaluationModel
+from ..ruleset import Evaluation, RuleSet
+from .errors import BAD_METHOD, BAD_REQUEST, INTERNAL, UNKNOWN_PATH, ServiceError, document, fail
+from .models import ERROR_RESPONSES, EvaluationRequestModel, ExplanationModel, FilesModel
+from .registry import Entry, Registry
+from .requests import DEFAULT_LIMIT, check_situation, evaluation_request, parse_json, read_body
+
+ACCESS = logging.getLogger("tarifrules.service.access")
+LOG = logging.getLogger("tarifrules.service")
+
+_BODY = {"requestBody": {"required": True, "content": {"application/json": {
+    "schema": EvaluationRequestModel.model_json_schema()}}}}
+
+
+class AccessLog:
+    """ASGI middleware: one line per request (`POST /evaluer 200 1.3 ms`), and the last resort.
+
+    An exception no handler took becomes a French 500 (H010) here, logged with its type
+    only: its message could hold a value of the situation.
+    """
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500  # until the response starts
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as exc:
+            LOG.error("erreur interne (%s) sur %s %s", type(exc).__name__, scope["method"], scope["path"])
+            if status == 500:  # nothing sent yet
+                problem = error(INTERNAL, f"erreur interne ({type(exc).__name__}) : merci de la signaler",
+                                hint="un défaut de tarifrules, pas de la requête : signalez-le avec l'heure de l'appel")
+                await _answer(document([problem]), 500)(scope, receive, sending)
+        finally:
+            ACCESS.info("%s %s %d %.1f ms", scope["method"], scope["path"], status,
+                        (time.perf_counter() - start) * 1000)
+
+
+def _answer(content: Any, status: int = 200) -> JSONResponse:
+    return JSONResponse(content, status_code=status)
+
+
+def _file_json(entry: Entry) -> dict[str, Any]:
+    version = entry.version
+    ruleset = version.ruleset if version else None
+    return {
+        "name": entry.name,
+        "file": entry.path.name,
+        "status": "ok" if entry.checks else "erreur",
+        "served": version is not None,
+        "title": ruleset.title if ruleset else None,
+        "valid_from": ruleset.valid_from.isoformat() if ruleset else None,
+        "valid_until": ruleset.valid_until.isoformat() if ruleset and ruleset.valid_until else None,
+        "data": list(ruleset.data_names) if ruleset else [],
+        "outputs": list(ruleset.output_names) if ruleset else [],
+        "diagnostics": [d.to_json() for d in entry.diagnostics],
+    }
+
+
+def create_app(folder: str | Path, *, limit: int = DEFAULT_LIMIT, reload_interval: float = 1.0) -> FastAPI:
+    """The service for the rule files of `folder` (scanned now, then at most every `reload_interval` s)."""
+    registry = Registry(Path(folder), reload_interval)
+    registry.refresh()
+    app = FastAPI(
+        title="tarifrules",
+        summary="Délibérations tarifaires évaluées et expliquées",
+        description="Les fichiers .tarif d'un dossier : liste, évaluation d'un foyer, explication, scopes API "
+                    "Particulier, schéma JSON des situations. Erreurs en français, codes stables "
+                    "(docs/erreurs.md).",
+        docs_url=None, redoc_url=None,  # their pages load scripts from a CDN: /openapi.json is served offline
+    )
+    app.state.registry = registry
+
+    async def evaluate(request: Request) -> tuple[RuleSet, Evaluation]:
+        body = await read_body(request.headers, request.stream(), limit)
+        asked = evaluation_request(parse_json(body))
+        registry.refresh()
+        version = registry.get(asked.file).served()
+        check_situation(version, asked.situation)
+        return version.ruleset, version.ruleset.evaluate(asked.situation, date=asked.date)
+
+    @app.get("/fichiers", response_model=FilesModel, summary="Les fichiers servis")
+    async def files() -> JSONResponse:
+        registry.refresh()
+        return _answer({"files": [_file_json(e) for e in registry.entries.values()]})
+
+    @app.post("/evaluer", summary="Évaluer un foyer", openapi_extra=_BODY,
+              responses={200: {"model": EvaluationModel}, **ERROR_RESPONSES})
+    async def evaluer(request: Request) -> JSONResponse:
+        _, evaluation = await evaluate(request)
+        return _answer(evaluation.to_json())
+
+    @app.post("/expliquer", summary="Évaluer un foyer et expliquer chaque résultat", openapi_extra=_BODY,
+              responses={200: {"model": ExplanationModel}, **ERROR_RESPONSES})
+    async def expliquer(request: Request) -> JSONResponse:
+        ruleset, evaluation = await evaluate(request)
+        text = f"{ruleset.title} — au {evaluation.date:%d/%m/%Y}\n{evaluation.explain()}"
+        return _answer({**evaluation.to_json(), "text": text})
+
+    @app.get("/portees", summary="Scopes API Particulier lus par les règles",
+             responses={200: {"description": "le document de `tarifrules scopes --json`"}, **ERROR_RESPONSES})
+    async def portees(fichier: Annotated[list[str] | None, Query(description="fichiers (défaut : tous)")] = None,
+                      ) -> JSONResponse:
+        from ..scopes import analyse
+
+        registry.refresh()
+        if fichier:
+            rulesets = [registry.get(name).served().ruleset for name in fichier]
+        else:
+            rulesets = [e.version.ruleset for e in registry.entries.values() if e.version is not None]
+        return _answer(analyse(rulesets).to_json())
+
+    @app.get("/schema/{fichier}", summary="Schéma JSON de la situation d'un foyer pour un fichier",
+             responses={200: {"description": "JSON Schema (draft 2020-12)"}, **ERROR_RESPONSES})
+    async def schema(fichier: str) -> JSONResponse:
+        registry.refresh()
+        return _answer(registry.get(fichier).served().schema)
+
+    _handlers(app)
+    app.add_middleware(AccessLog)
+    return app
+
+
+def _handlers(app: FastAPI) -> None:
+    @app.exception_handler(ServiceError)
+    async def service_error(_request: Request, exc: ServiceError) -> JSONResponse:
+        return _answer(document(exc.diagnostics), exc.status)
+
+    @app.exception_handler(TarifError)
+    async def tarif_error(_request: Request, exc: TarifError) -> JSONResponse:
+        # a situation, a date or a computation this situation makes impossible: the request's
+        said = [replace(d, hint=d.hint.replace("--date", "champ « date »")) if d.hint else d for d in exc.diagnostics]
+        return _answer(document(said), 422)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
+        if exc.status_code == 404:
+            problem = fail(404, UNKNOWN_PATH, "adresse inconnue",
+                           "adresses : GET /fichiers, POST /evaluer, POST /expliquer, GET /portees, "
+                           "GET /schema/{fichier}, GET /openapi.json")
+        elif exc.status_code == 405:
+            problem = fail(405, BAD_METHOD, "méthode non permise pour cette adresse",
+                           "POST pour /evaluer et /expliquer, GET pour les autres adresses")
+        else:
+            problem = fail(exc.status_code, BAD_REQUEST, "requête refusée", "voir GET /openapi.json")
+        return _answer(document(problem.diagnostics), exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, _exc: RequestValidationError) -> JSONResponse:
+        return _answer(document([error(BAD_REQUEST, "paramètres de la requête invalides",
+                                       hint="voir GET /openapi.json")]), 422)

@@ -1,0 +1,59 @@
+"""The service's documents as pydantic models: they make the OpenAPI description.
+
+Answers are built as plain dictionaries (the evaluation is `Evaluation.to_json()`,
+already validated by `models.EvaluationModel`); these models document them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..models import DiagnosticModel, EvaluationModel
+
+
+class EvaluationRequestModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    file: str = Field(description="nom du fichier servi (« restauration-scolaire », avec ou sans « .tarif »)")
+    situation: dict[str, Any] = Field(default={}, description="valeurs des données du foyer ; schéma : "
+                                                              "GET /schema/{fichier}")
+    date: str | None = Field(default=None, description="date du calcul, JJ/MM/AAAA ou AAAA-MM-JJ "
+                                                        "(défaut : aujourd'hui)")
+
+
+class ExplanationModel(EvaluationModel):
+    text: str = Field(description="l'explication en français, article par article (comme `tarifrules explain`)")
+
+
+class FileModel(BaseModel):
+    name: str = Field(description="nom à donner dans `file` et dans les adresses")
+    file: str = Field(description="nom du fichier dans le dossier")
+    status: Literal["ok", "erreur"] = Field(description="« erreur » : le fichier sur le disque ne se vérifie pas")
+    served: bool = Field(description="une version vérifiée est servie (la précédente si le fichier est en erreur)")
+    title: str | None = Field(description="titre de la délibération servie")
+    valid_from: str | None = Field(description="début de la période d'application, AAAA-MM-JJ")
+    valid_until: str | None = Field(description="fin de la période d'application, ou null")
+    data: list[str] = Field(description="données de la situation")
+    outputs: list[str] = Field(description="résultats calculés")
+    diagnostics: list[DiagnosticModel] = Field(description="erreurs du fichier sur le disque, ou ses avertissements")
+
+
+class FilesModel(BaseModel):
+    files: list[FileModel]
+
+
+class ErrorModel(BaseModel):
+    errors: list[DiagnosticModel] = Field(description="diagnostics en français, codes stables (docs/erreurs.md)")
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorModel, "description": text} for status, text in (
+        (400, "corps illisible : JSON invalide (H001)"),
+        (404, "fichier inconnu (H003)"),
+        (409, "fichier en erreur, aucune version servie (H005)"),
+        (413, "requête trop grosse (H004)"),
+        (422, "requête, situation ou date refusée, ou calcul impossible (H002, H008, H009, D001–D007, E001–E006)"),
+    )
+}

@@ -1,0 +1,53 @@
+"""Running the service with uvicorn (`tarifrules serve`).
+
+uvicorn's own access log is off (it writes query strings); `app.AccessLog` writes
+method, path, status and duration instead. With several workers, each process builds
+the app from the environment (`TARIFRULES_SERVE_*`), as uvicorn requires an import string.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from .requests import DEFAULT_LIMIT
+
+_FOLDER, _LIMIT, _INTERVAL = "TARIFRULES_SERVE_DOSSIER", "TARIFRULES_SERVE_LIMITE", "TARIFRULES_SERVE_RELECTURE"
+
+
+def app_from_environment() -> Any:
+    import gc
+
+    from .app import create_app
+
+    app = create_app(os.environ[_FOLDER], limit=int(os.environ.get(_LIMIT, DEFAULT_LIMIT)),
+                     reload_interval=float(os.environ.get(_INTERVAL, "1")))
+    gc.collect()
+    gc.freeze()  # what is loaded now lives as long as the process: spare it the collector's full passes
+    return app
+
+
+def _log_config() -> dict[str, Any]:
+    import uvicorn.config
+
+    config: dict[str, Any] = {**uvicorn.config.LOGGING_CONFIG}
+    config["loggers"] = {**config["loggers"],
+                         "tarifrules.service": {"handlers": ["default"], "level": "INFO", "propagate": False}}
+    return config
+
+
+def run(folder: Path, *, host: str, port: int, limit: int = DEFAULT_LIMIT, workers: int = 1,
+        reload_interval: float = 1.0, access_log: bool = True) -> None:
+    import uvicorn
+
+    os.environ.update({_FOLDER: str(folder), _LIMIT: str(limit), _INTERVAL: str(reload_interval)})
+    config = _log_config()
+    if not access_log:
+        config["loggers"]["tarifrules.service"] = {**config["loggers"]["tarifrules.service"], "level": "WARNING"}
+    logging.getLogger("tarifrules.service").setLevel(logging.INFO if access_log else logging.WARNING)
+    print(f"tarifrules : service sur http://{host}:{port} pour {folder} (Ctrl-C pour arrêter)", file=sys.stderr)
+    uvicorn.run("tarifrules.service.server:app_from_environment", factory=True, host=host, port=port,
+                workers=workers, access_log=False, log_config=config, server_header=False)
