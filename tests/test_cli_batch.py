@@ -124,3 +124,36 @@ def test_long_runs_show_progress(tmp_path: Path) -> None:
     assert "150 000 foyers : 150 000 calculé(s)" in out
     total = sum(pq.read_table(tmp_path / "out.parquet").column("tarif_journee").to_pylist(), Decimal(0))
     assert f"total {tarifrules.values.format_decimal(total, min_places=2)} €" in out
+
+
+def test_duckdb_engine_gives_the_numpy_results(tmp_path: Path) -> None:
+    """`--moteur duckdb` computes with the query of `tarifrules sql`: same tariffs as the NumPy path."""
+    rng = np.random.default_rng(7)
+    size = 3000
+    qf = rng.integers(0, 3001, size)
+    known = rng.random(size) > 0.05
+    table = pa.table({"id": np.arange(size), "quotient_familial": pa.array(qf, mask=~known),
+                      "demandeur_emploi": pa.array(rng.random(size) < 0.2, mask=rng.random(size) < 0.1)})
+    pq.write_table(table, tmp_path / "in.parquet")
+    sql_out, code = run("batch", CANTINE, str(tmp_path / "in.parquet"), "-o", str(tmp_path / "sql.parquet"),
+                        "--moteur", "duckdb", "--date", "15/09/2025")
+    assert code == 0, sql_out
+    assert f"{size} foyer(s) calculé(s) par le moteur SQL" in sql_out and "Répartition de tarif_repas :" in sql_out
+    out, code = run("batch", CANTINE, str(tmp_path / "in.parquet"), "-o", str(tmp_path / "np.parquet"),
+                    "--date", "15/09/2025")
+    assert code == 0, out
+    sql, numpy = pq.ParquetFile(tmp_path / "sql.parquet").read(), pq.ParquetFile(tmp_path / "np.parquet").read()
+    assert sql.column("id").to_pylist() == list(range(size))
+    assert sql.column("tarif_repas").to_pylist() == numpy.column("tarif_repas").to_pylist()
+    undetermined = sum(value is None for value in numpy.column("tarif_repas").to_pylist())
+    assert undetermined > 0 and f"Foyers sans résultat complet : {undetermined}" in sql_out
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--moteur", "postgres"], "--moteur postgres demande --dsn"),
+    (["--moteur", "duckdb", "--compare", TAUX], "qu'avec --moteur numpy"),
+])
+def test_engine_usage_errors(tmp_path: Path, extra: list[str], message: str) -> None:
+    pq.write_table(pa.table({"quotient_familial": [650]}), tmp_path / "in.parquet")
+    out, code = run("batch", CANTINE, str(tmp_path / "in.parquet"), "-o", str(tmp_path / "o.csv"), *extra)
+    assert code == 2 and message in out and "Traceback" not in out

@@ -635,8 +635,12 @@ def fake_api_particulier_command(port: int, host: str, scopes: str | None, popul
 @click.option("--date", "day", metavar="JJ/MM/AAAA", help="Date du calcul (défaut : aujourd'hui).")
 @click.option("--compare", "other_file", metavar="AUTRE.tarif",
               help="Calcule aussi AUTRE.tarif sur la même population et montre l'écart.")
+@click.option("--moteur", "engine", type=click.Choice(["numpy", "duckdb", "postgres"]), default="numpy",
+              show_default=True, metavar="numpy|duckdb|postgres",
+              help="Calcul en colonnes (NumPy), ou par la requête de « tarifrules sql » dans DuckDB ou PostgreSQL.")
+@click.option("--dsn", metavar="CONNEXION", help="Avec --moteur postgres : la chaîne de connexion (libpq).")
 def batch_command(file: str, population: str, output: str, mappings: tuple[str, ...], day: str | None,
-                  other_file: str | None) -> None:
+                  other_file: str | None, engine: str, dsn: str | None) -> None:
     """Calcule toute une population (fichier CSV ou Parquet)."""
     from .batch.files import FileProblem, file_format, read_population, write_population
     from .batch.report import comparison, summary
@@ -646,6 +650,8 @@ def batch_command(file: str, population: str, output: str, mappings: tuple[str, 
     if not output:
         _fail("-o SORTIE est obligatoire : le fichier des résultats (.csv ou .parquet)",
               "exemple : tarifrules batch regles.tarif menages.csv -o tarifs.csv")
+    if engine != "numpy":
+        _batch_on_engine(file, population, output, day, engine, dsn, bool(mappings or other_file))
     mapping: dict[str, str] = {}
     for item in mappings:
         column, sep, datum = item.partition("=")
@@ -685,6 +691,36 @@ def batch_command(file: str, population: str, output: str, mappings: tuple[str, 
             click.echo(line)
     click.echo(f"Résultats écrits dans {output}")
     sys.exit(EXIT_PROBLEMS if results[0].error_count else EXIT_OK)
+
+
+def _batch_on_engine(file: str, population: str, output: str, day: str | None, engine: str, dsn: str | None,
+                     numpy_only: bool) -> None:
+    """`batch --moteur duckdb|postgres`: the generated SQL computes, tarifrules writes and sums up."""
+    from .batch.engines import engine_summary, run_on_engine
+    from .batch.files import FileProblem, file_format, write_population
+    from .diagnostics import TarifError
+
+    if numpy_only:
+        _fail("--map et --compare ne sont disponibles qu'avec --moteur numpy",
+              "nommez les colonnes comme les données, ou calculez sans --moteur")
+    if engine == "postgres" and not dsn:
+        _fail("--moteur postgres demande --dsn", 'exemple : --dsn "host=localhost dbname=famille" ; '
+              "ENTREE est alors le nom de la table")
+    ruleset = _load(file)
+    try:
+        file_format(output)
+        date = ruleset.evaluate({}, date=day).date
+        table = run_on_engine(ruleset, population, engine, dsn, date)
+        write_population(table, output)
+    except FileProblem as problem:
+        _fail(problem.message, problem.hint)
+    except TarifError as exc:
+        _print_error(exc)
+        sys.exit(EXIT_USAGE)
+    for line in engine_summary(ruleset, table):
+        click.echo(line)
+    click.echo(f"Résultats écrits dans {output}")
+    sys.exit(EXIT_OK)
 
 
 # ------------------------------------------------------------------ entry point
