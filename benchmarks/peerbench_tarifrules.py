@@ -6,7 +6,10 @@ Follows the protocol of peerbench `harness.py`:
     python benchmarks/peerbench_tarifrules.py --workload cantine|taux_effort --n N
         --reps R --min-reps M --time-cap S --out FILE [--variant evaluate|explain]
 
-prints one JSON line and writes one price per line. `load` (timed by the harness) covers
+prints one JSON line and writes one price per line. Variants: `evaluate` (the default),
+`explain`, `function` (`RuleSet.function`, the compiled callable) and `table`
+(`RuleSet.evaluate_table` on the harness's NumPy columns; prices are read from the exact
+Arrow decimal column it returns). `load` (timed by the harness) covers
 `import tarifrules` and `tarifrules.load` of the reference file; each repetition builds one
 situation dict per household, calls `RuleSet.evaluate` (date 01/09/2025) and reads
 `.outputs[name].value` (a `Decimal`; the harness writes it as a float). Variant `explain`
@@ -64,6 +67,47 @@ def load(workload: str, variant: str = "evaluate") -> Callable[[Rows], list[Any]
     return explaining
 
 
+def load_function(workload: str) -> Callable[[Rows], list[Any]]:
+    """Variant `function`: `RuleSet.function(name)`, the compiled callable for hot loops."""
+    import tarifrules
+
+    name, out = FILES[workload]
+    f = tarifrules.load(EXAMPLES / name).function(out, date=DAY)
+    if workload == "cantine":
+        return lambda rows: [f(quotient_familial=qf, demandeur_emploi=de) if qf is not None
+                             else f(demandeur_emploi=de) for qf, de in rows]
+    return lambda rows: [f(quotient_familial=qf) if qf is not None else f() for qf, _ in rows]
+
+
+class _Prices:
+    """An exact Arrow decimal column read as the harness reads prices (after timing)."""
+
+    def __init__(self, column: Any):
+        self.column = column
+
+    def __iter__(self) -> Any:
+        return (value.as_py() for value in self.column)
+
+
+def load_table(workload: str) -> Callable[[Any], Any]:
+    """Variant `table`: `RuleSet.evaluate_table` on the columns (layout `columns` of the harness)."""
+    import numpy as np
+
+    import tarifrules
+
+    name, out = FILES[workload]
+    ruleset = tarifrules.load(EXAMPLES / name)
+
+    def evaluate(columns: Any) -> Any:
+        qf, qf_known, de = columns
+        table = {"quotient_familial": np.ma.masked_array(qf, mask=~qf_known)}
+        if workload == "cantine":
+            table["demandeur_emploi"] = de
+        return _Prices(ruleset.evaluate_table(table, date=DAY).outputs[out].to_arrow())
+
+    return evaluate
+
+
 def version() -> str:
     from importlib.metadata import version as dist_version
 
@@ -71,4 +115,11 @@ def version() -> str:
 
 
 if __name__ == "__main__":
-    harness.run("tarifrules", version, load, variants=("evaluate", "explain"))
+    chosen = sys.argv[sys.argv.index("--variant") + 1] if "--variant" in sys.argv else "evaluate"
+    if chosen == "table":
+        harness.run("tarifrules", version, lambda workload, variant: load_table(workload), layout="columns",
+                    variants=("table",))
+    elif chosen == "function":
+        harness.run("tarifrules", version, lambda workload, variant: load_function(workload), variants=("function",))
+    else:
+        harness.run("tarifrules", version, load, variants=("evaluate", "explain"))

@@ -38,10 +38,12 @@ NEEDS = {
     "rule-engine": "venv-ruleengine/bin/python",
     "publicodes": "node/node_modules/publicodes",
 }
-OURS = ("tarifrules", "tarifrules-explain")
+OURS = ("tarifrules", "tarifrules-explain", "tarifrules-function", "tarifrules-table")
 API = {  # peerbench report.py only describes its own engines
     "tarifrules": "`.tarif` reference file, RuleSet.evaluate(situation dict) per household, `.outputs[name].value`",
     "tarifrules-explain": "same, plus `.missing` and `.explain()` per household",
+    "tarifrules-function": "`RuleSet.function(name)`: the compiled callable, data as keyword arguments, per household",
+    "tarifrules-table": "`RuleSet.evaluate_table` on the NumPy columns (masked QF), exact decimal128 prices",
 }
 
 
