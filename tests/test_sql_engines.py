@@ -198,3 +198,27 @@ def test_a_negative_answer_before_mid_october_is_unknown_in_sql_too(day: datetim
     assert not differences(ruleset, rows, result, day)
     unknown = [r for r in result.values() if r["aide"] is None and r["boursier"] is not None and r["échelon"]]
     assert bool(unknown) is (day.month == 9)  # « non, aucun » is not an answer yet in September
+
+
+def test_batch_on_postgres_gives_the_evaluator_results(postgres_dsn: str, tmp_path: Path) -> None:
+    """`tarifrules batch --moteur postgres --dsn …`: ENTREE is a table of the database."""
+    import contextlib
+    import io
+
+    import psycopg
+
+    from tarifrules.cli import main
+
+    with psycopg.connect(postgres_dsn, autocommit=True) as con:
+        con.execute("DROP TABLE IF EXISTS foyers_batch")
+        con.execute("CREATE TABLE foyers_batch (quotient_familial BIGINT, demandeur_emploi BOOLEAN)")
+        con.execute("INSERT INTO foyers_batch VALUES (650, true), (650, NULL), (NULL, true), (399, NULL)")
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer), pytest.raises(SystemExit) as done:
+        main(["batch", str(EXAMPLES / "restauration-scolaire.tarif"), "foyers_batch",
+              "-o", str(tmp_path / "out.csv"), "--moteur", "postgres", "--dsn", postgres_dsn, "--date", "15/09/2025"])
+    assert done.value.code == 0, buffer.getvalue()
+    lines = (tmp_path / "out.csv").read_text(encoding="utf-8").splitlines()[1:]
+    tariffs = [line.split(",")[2] for line in lines]
+    assert [t.rstrip("0") for t in tariffs] == ["1.05", "", "5.4", "1."]
+    assert "Foyers sans résultat complet : 1" in buffer.getvalue()
