@@ -12,12 +12,38 @@ Public API (pinned by tests/test_public_api.py):
 * `format_source(text) -> str` — the canonical layout of a file.
 """
 
-from .api import check, format_source
-from .diagnostics import Diagnostic, Severity, TarifError
-from .ruleset import Evaluation, Output, RuleSet, load
-from .values import UNKNOWN as INCONNU
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .api import check, format_source
+    from .diagnostics import Diagnostic, Severity, TarifError
+    from .ruleset import Evaluation, Output, RuleSet, load
+    from .values import UNKNOWN as INCONNU
 
 __version__ = "0.1.0"
+
+# Imported on first use (PEP 562): `tarifrules --version` and `import tarifrules.cli` must not
+# build the grammar, the checks and the catalogue models.
+_LAZY = {"check": "api", "format_source": "api", "Diagnostic": "diagnostics", "Severity": "diagnostics",
+         "TarifError": "diagnostics", "Evaluation": "ruleset", "Output": "ruleset", "RuleSet": "ruleset",
+         "load": "ruleset", "INCONNU": "values"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tarifrules' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), "UNKNOWN" if name == "INCONNU" else name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
 
 __all__ = [
     "INCONNU",
