@@ -157,3 +157,20 @@ def test_engine_usage_errors(tmp_path: Path, extra: list[str], message: str) -> 
     pq.write_table(pa.table({"quotient_familial": [650]}), tmp_path / "in.parquet")
     out, code = run("batch", CANTINE, str(tmp_path / "in.parquet"), "-o", str(tmp_path / "o.csv"), *extra)
     assert code == 2 and message in out and "Traceback" not in out
+
+
+def test_auto_engine_streams_only_large_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tarifrules.batch import engines
+
+    pq.write_table(pa.table({"quotient_familial": [650, 1200]}), tmp_path / "in.parquet")
+    (tmp_path / "in.csv").write_text("quotient_familial\n650\n", encoding="utf-8")
+    assert engines.choose_engine(str(tmp_path / "in.parquet")) == "numpy"
+    assert engines.choose_engine(str(tmp_path / "in.csv")) == "numpy"
+    assert engines.choose_engine(str(tmp_path / "absent.parquet")) == "numpy"  # NumPy's reader says why
+    monkeypatch.setattr(engines, "LARGE_ROWS", 1)
+    monkeypatch.setattr(engines, "LARGE_CSV_BYTES", 4)
+    assert engines.choose_engine(str(tmp_path / "in.parquet")) == "duckdb"
+    assert engines.choose_engine(str(tmp_path / "in.csv")) == "duckdb"
+    out, code = run("batch", CANTINE, str(tmp_path / "in.parquet"), "-o", str(tmp_path / "o.parquet"),
+                    "--date", "15/09/2025")
+    assert code == 0 and "calculé(s) par le moteur SQL" in out

@@ -21,6 +21,25 @@ from ..values import spell
 from .files import FileProblem
 
 ENGINES = ("numpy", "duckdb", "postgres")
+LARGE_ROWS = 20_000_000  # above, DuckDB streams the file instead of holding every column in memory
+LARGE_CSV_BYTES = 1 << 30
+
+
+def choose_engine(population: str) -> str:
+    """`--moteur auto`: NumPy (in memory, fastest up to tens of millions of rows) unless the
+    file is large — a Parquet file of more than 20 M rows or a CSV file over 1 GiB — where
+    DuckDB streams it. A file that cannot be inspected goes to NumPy, which reports why."""
+    path = Path(population)
+    try:
+        if path.suffix.lower() == ".parquet":
+            import pyarrow.parquet as pq
+
+            return "duckdb" if pq.ParquetFile(path).metadata.num_rows > LARGE_ROWS else "numpy"
+        if path.suffix.lower() == ".csv":
+            return "duckdb" if path.stat().st_size > LARGE_CSV_BYTES else "numpy"
+    except (OSError, ValueError):
+        return "numpy"
+    return "numpy"
 _READERS = {".parquet": "read_parquet", ".csv": "read_csv_auto"}
 
 
@@ -44,6 +63,10 @@ def run_on_engine(ruleset: RuleSet, population: str, engine: str, dsn: str | Non
         try:
             columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source.sql('duckdb')}").fetchall()]
             keep = tuple(c for c in columns if c not in ruleset.data_names)
+            absent = [name for name in ruleset.data_names if name not in columns]
+            if absent:  # a datum with no column is unknown for every row, as in the NumPy path
+                select = exp.select("*", *(exp.alias_(exp.Null(), name, quoted=True) for name in absent))
+                source = select.from_(source).subquery("foyers")
             query = to_sql(ruleset, dialect="duckdb", table=source, date=date, keep=keep, pretty=False)
             return con.sql(query.rstrip(";")).to_arrow_table()
         except duckdb.Error as exc:

@@ -1,6 +1,6 @@
 """The French summary of a batch run, and the impact of another rule file on the same population.
 
-Pure functions from results to lines of text; `cli.py` prints them. Totals are exact
+Pure functions from results to lines of text; the CLI prints them. Totals are exact
 (integer sums of scaled amounts), never float sums.
 """
 

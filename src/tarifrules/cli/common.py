@@ -1,0 +1,185 @@
+"""Command line: the group, shared helpers and the entry point (`cli/` is the only package that prints or exits).
+
+Exit codes (documented in docs/cli.md):
+  0  success
+  1  problems found in a rule file: errors, failed examples, file not formatted,
+     a computation the rules cannot do (division by zero…)
+  2  bad usage: unknown option, bad `--set`, bad situation file or value, bad date,
+     bad identity file, bad recipient SIRET or missing token for a chosen environment
+  3  API Particulier refused a call for a configuration reason (token, scope, parameter):
+     the data stay unknown and the rest is still printed
+  70 internal error (a bug: reported in French, never as a traceback)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+if TYPE_CHECKING:
+    from ..diagnostics import TarifError
+    from ..ruleset import RuleSet
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_SOURCE, EXIT_INTERNAL = 0, 1, 2, 3, 70
+
+
+class _UsageProblem(Exception):
+    """A caller mistake (exit 2), with a French message and an optional hint."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message, self.hint = message, hint
+
+
+def _fail(message: str, hint: str | None = None, code: int = EXIT_USAGE) -> NoReturn:
+    click.echo(f"tarifrules: erreur: {message}", err=True)
+    if hint:
+        click.echo(f"aide: {hint}", err=True)
+    sys.exit(code)
+
+
+def _print_error(exc: TarifError, *, err: bool = True) -> None:
+    from ..render import render_diagnostics
+
+    click.echo(render_diagnostics(exc.diagnostics, exc.sources), err=err)
+
+
+def _load(path: str) -> RuleSet:
+    from ..diagnostics import TarifError
+    from ..ruleset import load
+
+    try:
+        return load(Path(path))
+    except TarifError as exc:
+        _print_error(exc)
+        sys.exit(EXIT_PROBLEMS)
+
+
+# ------------------------------------------------------------------ situations
+
+
+def _read_situation_file(path: str) -> dict[str, Any]:
+    from decimal import Decimal
+
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise _UsageProblem(f"situation introuvable : {path}", "vérifiez le chemin du fichier") from None
+    except (OSError, UnicodeDecodeError):
+        raise _UsageProblem(f"situation illisible : {path}", "un fichier JSON ou YAML en UTF-8 est attendu") from None
+    import yaml
+
+    try:
+        if file.suffix.lower() in (".yaml", ".yml"):
+            data = yaml.safe_load(text)
+        else:
+            data = json.loads(text, parse_float=Decimal)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:  # both say where
+        line = getattr(exc, "lineno", None) or getattr(getattr(exc, "problem_mark", None), "line", None)
+        where = f" (ligne {line})" if line else ""
+        raise _UsageProblem(f"la situation {path} n'est pas un JSON/YAML valide{where}",
+                            'exemple : {"quotient_familial": 650, "demandeur_emploi": "oui"}') from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise _UsageProblem(f"la situation {path} doit associer des noms de données à des valeurs",
+                            'exemple : {"quotient_familial": 650}')
+    return {str(k): v for k, v in data.items()}
+
+
+def _situation(situation_file: str | None, assignments: Sequence[str]) -> dict[str, Any]:
+    situation = _read_situation_file(situation_file) if situation_file else {}
+    for assignment in assignments:
+        name, sep, value = assignment.partition("=")
+        if not sep or not name.strip():
+            raise _UsageProblem(f"« --set {assignment} » : écrivez nom=valeur",
+                                "exemple : --set quotient_familial=650")
+        situation[name.strip()] = value.strip() or None
+    return situation
+
+
+# ------------------------------------------------------------------ commands
+
+
+class _FrenchHelp:
+    """Click's help screens with French headings (click writes « Usage: » and « Commands: »)."""
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        pieces = self.collect_usage_pieces(ctx)  # type: ignore[attr-defined]
+        formatter.write_usage(ctx.command_path, " ".join(pieces), prefix="Utilisation : ")
+
+
+class _Command(_FrenchHelp, click.Command):
+    pass
+
+
+class _Group(_FrenchHelp, click.Group):
+    command_class = _Command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, self.commands[name].get_short_help_str(limit=70)) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commandes"):
+                formatter.write_dl(rows)
+
+
+_HELP = {"help_option_names": ["-h", "--help"]}
+
+
+@click.group(cls=_Group, context_settings=_HELP, options_metavar="[OPTIONS]",
+             subcommand_metavar="COMMANDE [ARGUMENTS]...")
+@click.version_option(package_name="tarifrules", message="tarifrules %(version)s",
+                      help="Affiche la version et quitte.")
+@click.help_option("-h", "--help", help="Affiche cette aide et quitte.")
+def cli() -> None:
+    """tarifrules : délibérations tarifaires en règles vérifiées, évaluées et expliquées."""
+
+
+
+# ------------------------------------------------------------------ entry point
+
+_CLICK_WORDS = {
+    "No such option": "option inconnue",
+    "No such command": "commande inconnue",
+    "Missing argument": "argument manquant",
+    "Missing option": "option manquante",
+    "requires an argument": "demande une valeur",
+    "Got unexpected extra argument": "argument en trop",
+    "Got unexpected extra arguments": "arguments en trop",
+}
+
+
+def _translate(message: str) -> str:
+    for english, french in _CLICK_WORDS.items():
+        message = message.replace(english, french)
+    return message
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="tarifrules", standalone_mode=False)
+    except click.UsageError as exc:
+        _fail(_translate(exc.format_message()), "tarifrules --help pour la liste des commandes et options")
+    except click.Abort:
+        _fail("interrompu")
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except _UsageProblem as problem:
+        _fail(problem.message, problem.hint)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        _fail("interrompu")
+    except BrokenPipeError:
+        sys.exit(EXIT_OK)
+    except Exception as exc:
+        _fail(f"erreur interne ({type(exc).__name__}) : merci de la signaler avec le fichier en cause",
+              code=EXIT_INTERNAL)
+
+

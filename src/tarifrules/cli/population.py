@@ -1,0 +1,179 @@
+"""Many households at once, and rules where the data live: batch, sql, serve."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from .common import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    EXIT_USAGE,
+    _fail,
+    _load,
+    _print_error,
+    cli,
+)
+
+if TYPE_CHECKING:
+    pass
+
+
+@cli.command("sql")
+@click.help_option("-h", "--help", help="Affiche cette aide et quitte.")
+@click.argument("file", metavar="FICHIER")
+@click.option("--dialect", type=click.Choice(["duckdb", "postgres", "spark", "trino"]), default="duckdb",
+              show_default=True, metavar="duckdb|postgres|spark|trino", help="Dialecte SQL de la requête.")
+@click.option("--table", default="menages", show_default=True, metavar="T",
+              help="Table des foyers : une colonne par donnée, nommée comme elle.")
+@click.option("--date", "day", metavar="JJ/MM/AAAA",
+              help="Date du calcul (défaut : aujourd'hui) : période d'application, réponses « non » pas encore sûres.")
+@click.option("--garder", "keep", multiple=True, metavar="COLONNE",
+              help="Colonne de la table recopiée telle quelle en tête (identifiant du foyer…) ; répétable.")
+def sql_command(file: str, dialect: str, table: str, day: str | None, keep: tuple[str, ...]) -> None:
+    """Écrit la requête SQL qui calcule les résultats pour chaque foyer d'une table."""
+    from ..diagnostics import TarifError
+    from ..sql import to_sql
+
+    ruleset = _load(file)
+    try:
+        query = to_sql(ruleset, dialect=dialect, table=table, date=day, keep=keep)
+    except TarifError as exc:
+        caller = all(d.code in ("E001", "E004") for d in exc.diagnostics)
+        _print_error(TarifError(exc.diagnostics, {ruleset.file: ruleset.source}))
+        sys.exit(EXIT_USAGE if caller else EXIT_PROBLEMS)
+    click.echo(query)
+
+
+@cli.command("serve")
+@click.help_option("-h", "--help", help="Affiche cette aide et quitte.")
+@click.argument("folder", metavar="DOSSIER")
+@click.option("--port", type=int, default=8000, show_default=True, help="Port d'écoute.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Adresse d'écoute.")
+@click.option("--limite", "limit", type=click.IntRange(min=1), default=65536, show_default=True, metavar="OCTETS",
+              help="Taille maximale du corps d'une requête.")
+@click.option("--processus", "workers", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
+              help="Nombre de processus (un par cœur).")
+def serve_command(folder: str, port: int, host: str, limit: int, workers: int) -> None:
+    """Sert en HTTP les fichiers .tarif d'un dossier (calcul, explication)."""
+    import socket
+
+    from ..service.server import run
+
+    if not Path(folder).is_dir():
+        _fail(f"dossier introuvable : {folder}", "donnez le dossier qui contient les fichiers .tarif")
+    try:  # say it in French before uvicorn says it in English
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        import errno
+
+        reason = {errno.EADDRINUSE: "port déjà utilisé", errno.EACCES: "droit refusé",
+                  errno.EADDRNOTAVAIL: "adresse absente de cette machine"}.get(exc.errno or 0, "erreur système")
+        _fail(f"impossible d'écouter sur {host}:{port} ({reason})", "choisissez un autre --port ou --host")
+    run(Path(folder), host=host, port=port, limit=limit, workers=workers)
+
+
+@cli.command("batch")
+@click.help_option("-h", "--help", help="Affiche cette aide et quitte.")
+@click.argument("file", metavar="FICHIER")
+@click.argument("population", metavar="ENTREE")
+@click.option("-o", "--output", "output", metavar="SORTIE",
+              help="Fichier des résultats, .csv ou .parquet (les colonnes d'ENTREE, plus les résultats).")
+@click.option("--map", "mappings", multiple=True, metavar="colonne=donnée",
+              help="Lit une donnée dans une colonne d'un autre nom (répétable).")
+@click.option("--date", "day", metavar="JJ/MM/AAAA", help="Date du calcul (défaut : aujourd'hui).")
+@click.option("--compare", "other_file", metavar="AUTRE.tarif",
+              help="Calcule aussi AUTRE.tarif sur la même population et montre l'écart.")
+@click.option("--moteur", "engine", type=click.Choice(["auto", "numpy", "duckdb", "postgres"]), default="auto",
+              show_default=True, metavar="auto|numpy|duckdb|postgres",
+              help="Calcul en colonnes (NumPy), ou par la requête de « tarifrules sql » dans DuckDB ou PostgreSQL.")
+@click.option("--dsn", metavar="CONNEXION", help="Avec --moteur postgres : la chaîne de connexion (libpq).")
+def batch_command(file: str, population: str, output: str, mappings: tuple[str, ...], day: str | None,
+                  other_file: str | None, engine: str, dsn: str | None) -> None:
+    """Calcule toute une population (fichier CSV ou Parquet)."""
+    from ..batch.engines import choose_engine
+    from ..batch.files import FileProblem, file_format, read_population, write_population
+    from ..batch.report import comparison, summary
+    from ..batch.run import MappingProblem, data_columns, run_batch
+    from ..diagnostics import TarifError
+
+    if not output:
+        _fail("-o SORTIE est obligatoire : le fichier des résultats (.csv ou .parquet)",
+              "exemple : tarifrules batch regles.tarif menages.csv -o tarifs.csv")
+    if engine == "auto":
+        engine = "numpy" if mappings or other_file else choose_engine(population)
+    if engine != "numpy":
+        _batch_on_engine(file, population, output, day, engine, dsn, bool(mappings or other_file))
+    mapping: dict[str, str] = {}
+    for item in mappings:
+        column, sep, datum = item.partition("=")
+        if not sep or not column.strip() or not datum.strip():
+            _fail(f"« --map {item} » : écrivez colonne=donnée", "exemple : --map qf=quotient_familial")
+        mapping[column.strip()] = datum.strip()
+    rulesets = [_load(file), *([_load(other_file)] if other_file else [])]
+    try:
+        file_format(output)
+        read = read_population(population)
+        date = rulesets[0].evaluate_table({}, date=day).date  # no row: only the date is checked
+        for ruleset in rulesets[1:]:
+            ruleset.evaluate_table({}, date=date)
+        columns = [data_columns(r, read.table.column_names, mapping if r is rulesets[0] else {
+            c: d for c, d in mapping.items() if d in r.data_names}) for r in rulesets]
+    except (FileProblem, MappingProblem) as problem:
+        _fail(problem.message, problem.hint)
+    except TarifError as exc:
+        _print_error(exc)
+        sys.exit(EXIT_USAGE)
+    size = read.table.num_rows
+    results = []
+    for ruleset, chosen in zip(rulesets, columns, strict=True):
+        if size > 100_000:
+            with click.progressbar(length=size, label=f"Calcul ({Path(ruleset.file).name})", file=sys.stderr) as bar:
+                results.append(run_batch(ruleset, read.table, chosen, date, read.first_line, bar.update))
+        else:
+            results.append(run_batch(ruleset, read.table, chosen, date, read.first_line))
+    try:
+        write_population(results[0].output_table(read.table), output, read.delimiter)
+    except FileProblem as problem:
+        _fail(problem.message, problem.hint)
+    for line in summary(results[0]):
+        click.echo(line)
+    if other_file:
+        for line in comparison(results[0], results[1], other_file):
+            click.echo(line)
+    click.echo(f"Résultats écrits dans {output}")
+    sys.exit(EXIT_PROBLEMS if results[0].error_count else EXIT_OK)
+
+
+def _batch_on_engine(file: str, population: str, output: str, day: str | None, engine: str, dsn: str | None,
+                     numpy_only: bool) -> None:
+    """`batch --moteur duckdb|postgres`: the generated SQL computes, tarifrules writes and sums up."""
+    from ..batch.engines import engine_summary, run_on_engine
+    from ..batch.files import FileProblem, file_format, write_population
+    from ..diagnostics import TarifError
+
+    if numpy_only:
+        _fail("--map et --compare ne sont disponibles qu'avec --moteur numpy",
+              "nommez les colonnes comme les données, ou calculez sans --moteur")
+    if engine == "postgres" and not dsn:
+        _fail("--moteur postgres demande --dsn", 'exemple : --dsn "host=localhost dbname=famille" ; '
+              "ENTREE est alors le nom de la table")
+    ruleset = _load(file)
+    try:
+        file_format(output)
+        date = ruleset.evaluate({}, date=day).date
+        table = run_on_engine(ruleset, population, engine, dsn, date)
+        write_population(table, output)
+    except FileProblem as problem:
+        _fail(problem.message, problem.hint)
+    except TarifError as exc:
+        _print_error(exc)
+        sys.exit(EXIT_USAGE)
+    for line in engine_summary(ruleset, table):
+        click.echo(line)
+    click.echo(f"Résultats écrits dans {output}")
+    sys.exit(EXIT_OK)
