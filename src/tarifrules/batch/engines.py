@@ -58,7 +58,7 @@ def run_on_engine(ruleset: RuleSet, population: str, engine: str, dsn: str | Non
         if reader is None or not Path(population).is_file():
             raise FileProblem(f"fichier introuvable ou d'un format non reconnu : {population}",
                               "avec --moteur duckdb, ENTREE est un fichier .parquet ou .csv")
-        source = exp.Table(this=exp.Anonymous(this=reader, expressions=[exp.Literal.string(population)]))
+        source: exp.Expr = exp.Table(this=exp.Anonymous(this=reader, expressions=[exp.Literal.string(population)]))
         con = duckdb.connect()
         try:
             columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source.sql('duckdb')}").fetchall()]
