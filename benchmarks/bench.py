@@ -440,10 +440,29 @@ class LoadResult:
     compile: list[float] = field(default_factory=list)  # `RuleSet.compile()` after a load
 
 
+WARM_UP = """délibération "Préchauffage"
+  applicable à partir du 01/09/2025
+
+données
+  quotient_familial : montant entier au minimum 0 €, quotient familial CAF
+
+résultats
+  tarif : montant, prix
+
+article 1 "Tarif"
+  tarif : grille selon quotient_familial
+    moins de 400 €      : 1,00 €
+    à partir de 400 €   : 2,00 €
+    à défaut            : 2,00 €
+"""
+
+
 def bench_loads(s: Settings) -> list[LoadResult]:
     import tarifrules
 
-    tarifrules.check('délibération "préchauffage"\n')  # builds the parser once (measured cold below)
+    # One-time costs of the process (the parser, the catalogue, the checks' modules) are paid
+    # by a small file first; they are measured on their own in a fresh process (below).
+    tarifrules.load(WARM_UP).compile()
     out = []
     for path in sorted(EXAMPLES.glob("*.tarif")):
         gc.collect()
@@ -602,7 +621,9 @@ def report(rows_n: int, loads: list[LoadResult], cold: dict[str, list[float]], r
         L += report_lines(table)
 
     L.append("## Load + check (`tarifrules.load`)\n")
-    L.append("In this process, after the parser was built once: first load of each file, then warm reloads "
+    L.append("In this process, after one small file was loaded and compiled (the parser, the catalogue and the "
+             "checks are then built; their one-time cost is the fresh-process table below): first load of each "
+             "file, then warm reloads "
              "(best / median). Target of issue 3: under 50 ms.\n")
     L.append("| file | lines | first load (ms) | warm best (ms) | warm median (ms) | < 50 ms | compile median (ms) |")
     L.append("|---|---:|---:|---:|---:|---|---:|")
