@@ -507,6 +507,22 @@ class Attempts:
         return outcome.result if done else outcome.delay
 
 
+def send(client: httpx.Client, request: httpx.Request, attempts: Attempts, sleep: Callable[[float], None]
+         ) -> ApiResult:
+    """Send `request` until `attempts` settles it: paced, retried, never raising for an answer."""
+    while True:
+        if wait := attempts.pace():
+            sleep(wait)
+        try:
+            answer: httpx.Response | httpx.TransportError = client.send(request)
+        except httpx.TransportError as exc:
+            answer = exc
+        step = attempts.settle(answer)
+        if isinstance(step, ApiResult):
+            return step
+        sleep(step)
+
+
 class ApiParticulier(_Base):
     """Synchronous client. `get` never raises for API answers; see `ApiResult`."""
 
@@ -532,18 +548,7 @@ class ApiParticulier(_Base):
     def get(self, endpoint_path: str, identity: Identity | None = None, *, access_token: str | None = None,
             scopes: Sequence[str] = (), **params: Any) -> ApiResult:
         request = self._request(endpoint_path, identity, access_token, params)
-        attempts = Attempts(self, endpoint_path, self._reader(tuple(scopes)))
-        while True:
-            if wait := attempts.pace():
-                self._sleep(wait)
-            try:
-                answer: httpx.Response | httpx.TransportError = self._client.send(request)
-            except httpx.TransportError as exc:
-                answer = exc
-            step = attempts.settle(answer)
-            if isinstance(step, ApiResult):
-                return step
-            self._sleep(step)
+        return send(self._client, request, Attempts(self, endpoint_path, self._reader(tuple(scopes))), self._sleep)
 
 
 class AsyncApiParticulier(_Base):

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 import httpx
 
-from ..api_particulier.client import ApiResult, Attempts, Retry, _fail
+from ..api_particulier.client import ApiResult, Attempts, Retry, _fail, send
 from ..api_particulier.ratelimit import RateLimiter
 
 __all__ = ["BASE_URLS", "ImpotParticulier", "interpret_dgfip", "resource_path"]
@@ -188,14 +188,4 @@ class ImpotParticulier:
         shown = resource_path(resource, year, "{spi}" if spi else None)  # never the numéro fiscal in logs
         attempts = Attempts(self, shown, lambda response, failures: interpret_dgfip(
             response, failures, backoff=self.backoff), api="API Impôt particulier")
-        while True:
-            if wait := attempts.pace():
-                self._sleep(wait)
-            try:
-                answer: httpx.Response | httpx.TransportError = self._client.send(request)
-            except httpx.TransportError as exc:
-                answer = exc
-            step = attempts.settle(answer)
-            if isinstance(step, ApiResult):
-                return step
-            self._sleep(step)
+        return send(self._client, request, attempts, self._sleep)
