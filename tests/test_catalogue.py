@@ -4,7 +4,10 @@ its lookups fold case and spacing, a broken file is refused clearly, and its pag
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +23,7 @@ from tarifrules.catalogue import (
     normalize,
     parse_catalogue,
 )
+from tarifrules.catalogue.loading import SNAPSHOT, from_snapshot, snapshot
 from tarifrules.nodes import Granularity, Kind
 
 from .helpers import ROOT
@@ -350,6 +354,45 @@ def test_every_dgfip_scope_exists_in_the_reference(catalogue: Catalogue) -> None
                 assert f"`{scope}`" in section, f"{entry.key} : {scope} absent de dgfip/REFERENCE.md §2.3"
 
 
+# ------------------------------------------------------------------ the shipped snapshot
+
+
+def test_the_json_snapshot_is_the_validated_yaml() -> None:
+    """load_catalogue() reads catalogue.json: it must be exactly the validated YAML."""
+    validated = load_catalogue_file(CATALOGUE_YAML)
+    snapshot_file = CATALOGUE_YAML.with_name(SNAPSHOT)
+    if snapshot_file.read_text(encoding="utf-8") != snapshot(validated):
+        pytest.fail("catalogue.json n'est pas à jour : régénérez-le avec python -m tarifrules.catalogue")
+    assert load_catalogue() == validated
+    assert [e.name for e in load_catalogue()] == [e.name for e in validated]
+
+
+def test_a_snapshot_round_trips_every_field() -> None:
+    validated = load_catalogue_file(CATALOGUE_YAML)
+    assert from_snapshot(json.loads(snapshot(validated))) == validated
+    enums = [e for e in validated if e.kind is Kind.ENUM]
+    assert enums and all(isinstance(e.choices, tuple) for e in enums)
+
+
+def test_checking_a_rule_file_imports_neither_pydantic_nor_yaml() -> None:
+    code = ("import sys; from tarifrules.ruleset import load; "
+            "load('examples/deliberations/restauration-scolaire.tarif'); "
+            "print(sorted({'pydantic', 'yaml'} & set(sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_the_regeneration_command_refuses_a_broken_yaml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from tarifrules.catalogue import __main__ as command
+
+    (tmp_path / "catalogue.yaml").write_text("version: 1\nentries: {}\n", encoding="utf-8")
+    monkeypatch.setattr(command, "HERE", tmp_path)
+    assert command.main() == 1
+    assert "aucune entrée" in capsys.readouterr().err
+    assert not (tmp_path / SNAPSHOT).exists()
+
+
 # ------------------------------------------------------------------ documentation
 
 
@@ -357,9 +400,7 @@ def test_the_docs_page_is_generated_from_the_catalogue() -> None:
     page = ROOT / "docs" / "catalogue.md"
     expected = catalogue_markdown()
     if not page.exists() or page.read_text(encoding="utf-8") != expected:
-        pytest.fail("docs/catalogue.md n'est pas à jour : régénérez-la avec "
-                    "python -c 'from tarifrules.catalogue import catalogue_markdown as m; "
-                    "open(\"docs/catalogue.md\", \"w\").write(m())'")
+        pytest.fail("docs/catalogue.md n'est pas à jour : régénérez-la avec python -m tarifrules.catalogue")
 
 
 def test_the_docs_page_lists_every_entry(catalogue: Catalogue) -> None:
