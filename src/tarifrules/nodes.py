@@ -64,12 +64,16 @@ class Number:
 
 @dataclass(frozen=True, slots=True)
 class Bool:
+    """`oui` / `non`."""
+
     value: bool
     span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
 class DateLiteral:
+    """A date written JJ/MM/AAAA."""
+
     value: datetime.date
     span: Span = _span()
 
@@ -84,6 +88,8 @@ class Ref:
 
 @dataclass(frozen=True, slots=True)
 class Arith:
+    """`left op right`, one of + − × /."""
+
     op: str  # one of + - × /
     left: Expr
     right: Expr
@@ -92,6 +98,8 @@ class Arith:
 
 @dataclass(frozen=True, slots=True)
 class Compare:
+    """`left op right`, one of < ≤ > ≥ = ≠ (unknown when a side is unknown)."""
+
     op: str  # one of < ≤ > ≥ = ≠
     left: Expr
     right: Expr
@@ -118,6 +126,8 @@ class IsKnown:
 
 @dataclass(frozen=True, slots=True)
 class And:
+    """`left et right` (Kleene: `non` wins over unknown)."""
+
     left: Expr
     right: Expr
     span: Span = _span()
@@ -125,6 +135,8 @@ class And:
 
 @dataclass(frozen=True, slots=True)
 class Or:
+    """`left ou right` (Kleene: `oui` wins over unknown)."""
+
     left: Expr
     right: Expr
     span: Span = _span()
@@ -132,6 +144,8 @@ class Or:
 
 @dataclass(frozen=True, slots=True)
 class Not:
+    """`non operand`."""
+
     operand: Expr
     span: Span = _span()
 
@@ -220,6 +234,8 @@ class Bound:
 
 @dataclass(frozen=True, slots=True)
 class GridRow:
+    """One row of a grid: its bounds on the selector, in the words they were written with, and its value."""
+
     form: BoundForm
     lower: Bound | None
     upper: Bound | None
@@ -229,6 +245,8 @@ class GridRow:
 
 @dataclass(frozen=True, slots=True)
 class Grid:
+    """A grid (barème): the row whose bounds hold the selector's value gives the value."""
+
     selector: Expr
     rows: tuple[GridRow, ...]
     span: Span = _span()
@@ -245,6 +263,8 @@ class Case:
 
 @dataclass(frozen=True, slots=True)
 class Cases:
+    """A `si … / sinon si … / sinon` body: the first case whose condition holds gives the value."""
+
     cases: tuple[Case, ...]
     span: Span = _span()
 
@@ -263,6 +283,8 @@ class Unless:
 
 @dataclass(frozen=True, slots=True)
 class Definition:
+    """`name : body`, with its `sauf si` exceptions and its optional `si` condition."""
+
     name: str
     body: Body
     unless: tuple[Unless, ...] = ()
@@ -276,6 +298,8 @@ class Definition:
 
 @dataclass(frozen=True, slots=True)
 class Article:
+    """An article of the délibération and the definitions it makes."""
+
     number: str
     title: str | None
     definitions: tuple[Definition, ...]
@@ -331,6 +355,8 @@ class Granularity(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class TypeSpec:
+    """A declared type: kind, and for amounts their granularity, for enumerations their choices, bounds."""
+
     kind: Kind
     granularity: Granularity | None = None  # only for montant
     choices: tuple[str, ...] = ()  # only for énumérations
@@ -372,6 +398,8 @@ ExampleValue = Number | Bool | DateLiteral | Word | UnknownValue
 
 @dataclass(frozen=True, slots=True)
 class Assignment:
+    """`name = value` in a worked example."""
+
     name: str
     value: ExampleValue
     span: Span = _span()
@@ -396,6 +424,8 @@ class Expectation:
 
 @dataclass(frozen=True, slots=True)
 class ExampleDate:
+    """`au JJ/MM/AAAA` in a worked example: the day it is computed on."""
+
     value: datetime.date
     span: Span = _span()
 
@@ -405,6 +435,8 @@ ExampleLine = ExampleData | Expectation | ExampleDate
 
 @dataclass(frozen=True, slots=True)
 class Example:
+    """A worked example: the situation, the day, and the results the délibération expects."""
+
     title: str
     lines: tuple[ExampleLine, ...]
     span: Span = _span()
@@ -428,6 +460,8 @@ class HeaderItem:
 
 @dataclass(frozen=True, slots=True)
 class Header:
+    """The file's title and its header lines (délibération, validity, rounding…)."""
+
     title: str
     items: tuple[HeaderItem, ...]
     span: Span = _span()
@@ -450,6 +484,8 @@ class Comment:
 
 @dataclass(frozen=True, slots=True)
 class Program:
+    """A whole rule file."""
+
     header: Header
     data: tuple[Declaration, ...]
     outputs: tuple[Declaration, ...]

@@ -33,6 +33,23 @@ def exact_sum(values: npt.NDArray[np.int64]) -> int:
     return sum(int(v) for v in values.tolist())
 
 
+def grouped_sums(group: npt.NDArray[np.intp], values: npt.NDArray[np.int64], known: npt.NDArray[np.bool_],
+                 groups: int) -> tuple[list[int], list[int], list[int]]:
+    """For each group 0…groups−1 (rows whose `group` is negative belong to none): its rows, its
+    known rows, and the exact total of its known values. One pass per figure (np.bincount); the
+    totals go through float64 only when every partial sum is an integer below 2**53, else exactly
+    group by group."""
+    shifted = np.maximum(group, -1) + 1  # bin 0: no group
+    sizes = np.bincount(shifted, minlength=groups + 1)[1:].tolist()
+    known_sizes = np.bincount(shifted[known], minlength=groups + 1)[1:].tolist()
+    kept = np.where(known, values, 0)
+    if not len(kept) or int(np.abs(kept).max()) * len(kept) < 2**53:
+        totals = [round(t) for t in np.bincount(shifted, weights=kept, minlength=groups + 1)[1:].tolist()]
+    else:
+        totals = [exact_sum(values[known & (group == g)]) for g in range(groups)]
+    return sizes, known_sizes, totals
+
+
 def _spell(result: BatchResult, name: str, scaled: int, scale: int) -> str:
     kind = result.ruleset.symbols.outputs[name].type.kind
     return spell(Decimal(scaled).scaleb(-scale), n.UNIT_OF_KIND.get(kind))
@@ -70,18 +87,17 @@ def _distribution(result: BatchResult, name: str) -> list[str]:
     if name in result.tranches and amounts is not None:
         rows, default, index = result.tranches[name]
         labels = [_tranche_label(row) for row in rows]
-        groups = [(label, index == i) for i, label in enumerate(labels)]
-        groups.append(("à défaut" if default is not None else "donnée inconnue", index == -2))
+        labels.append("à défaut" if default is not None else "donnée inconnue")
+        # index: i for the grid's row i, -2 the « à défaut » row, -1 no row, -3 a row in error
+        group = np.where(index == -2, len(rows), index)
+        sizes, known_sizes, totals = grouped_sums(group, amounts.values, amounts.known, len(labels))
         lines = [f"{name}, par tranche :"]
-        width = max(len(label) for label, _ in groups)
-        for label, rows_in in groups:
-            known = rows_in & amounts.known
-            total = exact_sum(amounts.values[known])
-            if not rows_in.any():
+        width = max(len(label) for label in labels)
+        for label, size, known, total in zip(labels, sizes, known_sizes, totals, strict=True):
+            if not size:
                 continue
-            unknown = int(rows_in.sum() - known.sum())
-            lines.append(f"  {label.ljust(width)} : {_foyers(int(rows_in.sum()))}"
-                         + (f" (dont {count(unknown)} indéterminé(s))" if unknown else "")
+            lines.append(f"  {label.ljust(width)} : {_foyers(size)}"
+                         + (f" (dont {count(size - known)} indéterminé(s))" if size - known else "")
                          + f", total {_spell(result, name, total, amounts.scale)}")
         return lines
     if amounts is not None:

@@ -18,11 +18,12 @@ import numpy.typing as npt
 
 from .. import nodes as n
 from ..columnar import ERROR, STATUS_WORDS, UNDETERMINED, TableResult
+from ..columnar.outputs import numbers_to_arrow
 
 if TYPE_CHECKING:
     from ..ruleset import RuleSet
 
-SLICE = 1 << 18
+SLICE = 1 << 20  # rows per evaluate_table call: the progress bar moves every ~50 ms
 LISTED_ERRORS = 20  # bad rows listed one by one; the others are counted
 STATUS_COLUMN = "statut"
 MISSING_COLUMN = "données_manquantes"
@@ -138,16 +139,20 @@ def _gather(ruleset: RuleSet, date: datetime.date, size: int, first_line: int,
             parts: list[tuple[int, TableResult]]) -> BatchResult:
     import pyarrow as pa
 
-    status = np.concatenate([r.status for _, r in parts]) if parts else np.zeros(0, dtype=np.int8)
-    arrays = {name: pa.concat_arrays([r.outputs[name].to_arrow() for _, r in parts]) for name in ruleset.output_names}
+    status = _joined([r.status for _, r in parts]) if parts else np.zeros(0, dtype=np.int8)
+    arrays: dict[str, Any] = {}
     amounts: dict[str, Amounts] = {}
     for name in ruleset.output_names:
-        scaled = [r.outputs[name].scaled() for _, r in parts]
-        if all(s is not None for s in scaled):
+        columns = [r.outputs[name] for _, r in parts]
+        scaled = [c.scaled() for c in columns]
+        if scaled and all(s is not None for s in scaled):
             scale = max(s[1] for s in scaled if s is not None)
-            values = np.concatenate([s[0] * np.int64(10 ** (scale - s[1])) for s in scaled if s is not None])
-            known = np.concatenate([r.outputs[name].known for _, r in parts])
-            amounts[name] = Amounts(values, scale, known)
+            values = _joined([s[0] if s[1] == scale else s[0] * np.int64(10 ** (scale - s[1]))
+                              for s in scaled if s is not None])
+            amounts[name] = Amounts(values, scale, _joined([c.known for c in columns]))
+            arrays[name] = numbers_to_arrow(columns[0].kind, values, scale, amounts[name].known)
+        else:
+            arrays[name] = pa.concat_arrays([c.to_arrow() for c in columns])
     result = BatchResult(ruleset, date, size, first_line, status, arrays, amounts, {}, {},
                          _missing_text(ruleset, parts, status))
     for datum in ruleset.data_names:
@@ -159,7 +164,7 @@ def _gather(ruleset: RuleSet, date: datetime.date, size: int, first_line: int,
         indexes = [r.grid_index(grid) for _, r in parts] if grid is not None else [None]
         if grid is not None and all(i is not None for i in indexes):
             match = parts[0][1].grid_rows(grid)
-            index = np.concatenate([i for i in indexes if i is not None])
+            index = _joined([i for i in indexes if i is not None])
             result.tranches[name] = (*match, np.where(status == ERROR, -3, index))  # rows in error: no tranche
     for start, part in parts:
         rows = np.flatnonzero(part.status == ERROR)
@@ -167,6 +172,11 @@ def _gather(ruleset: RuleSet, date: datetime.date, size: int, first_line: int,
         for row in rows[: max(0, LISTED_ERRORS - len(result.errors))]:
             result.errors.append((start + int(row), part.error(int(row)) or ""))
     return result
+
+
+def _joined(arrays: list[npt.NDArray[Any]]) -> npt.NDArray[Any]:
+    """The slices' arrays end to end (the array itself when there is one slice: no copy)."""
+    return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
 
 
 def _missing_text(ruleset: RuleSet, parts: list[tuple[int, TableResult]], status: npt.NDArray[np.int8]) -> Any:
@@ -183,7 +193,7 @@ def _missing_text(ruleset: RuleSet, parts: list[tuple[int, TableResult]], status
             if datum in part.missing_rows:
                 code |= part.missing_rows[datum].astype(np.int64) << bit
         codes.append(code)
-    code = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64)
+    code = _joined(codes) if codes else np.zeros(0, dtype=np.int64)
     if len(names) <= 16:  # few data: the combinations are numbered through a lookup table (no sort)
         present = np.bincount(code, minlength=1 << len(names)) > 0
         combos = np.flatnonzero(present)

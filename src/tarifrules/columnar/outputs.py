@@ -66,7 +66,7 @@ class OutputColumn:
             return None
         if self.objects is None:
             assert self.values is not None
-            values = np.broadcast_to(self.values, self.known.shape).astype(np.int64)
+            values = np.broadcast_to(self.values, self.known.shape).astype(np.int64, copy=False)
             scale = self.scale
             if self.kind is n.Kind.TAUX:  # held as a fraction: in percent, two places fewer
                 if scale >= 2:
@@ -93,21 +93,29 @@ class OutputColumn:
         scaled = self.scaled()
         if scaled is None:
             return pa.array([None if v is None else format(v, "f") for v in self.to_pylist()], type=pa.string())
-        values, scale = scaled
-        places = max(scale, 2) if self.kind is n.Kind.MONTANT else scale
-        if self.kind is n.Kind.NOMBRE and scale == 0:
-            return pa.array(values, mask=mask, type=pa.int64())
-        values = values * np.int64(10 ** (places - scale))
-        # decimal128 values are little-endian 128-bit integers: the int64, then its sign extension
-        wide = np.empty((len(values), 2), dtype=np.int64)
-        wide[:, 0] = values
-        wide[:, 1] = values >> 63
-        validity = pa.array(self.known, type=pa.bool_()).buffers()[1]
-        return pa.Array.from_buffers(pa.decimal128(38, places), len(values), [validity, pa.py_buffer(wide)],
-                                     int(np.count_nonzero(mask)))
+        return numbers_to_arrow(self.kind, *scaled, self.known)
 
     def _plain(self, convert: Any) -> list[Any]:
         return [convert(v) if v is not None else None for v in self.to_pylist()]
+
+
+def numbers_to_arrow(kind: n.Kind, values: npt.NDArray[np.int64], scale: int, known: Rows) -> Any:
+    """The Arrow array of numbers `values / 10**scale` (as `OutputColumn.scaled` gives them): decimal128
+    with at least two places for amounts, int64 for whole `nombre`s; null where not `known`."""
+    import pyarrow as pa
+
+    if kind is n.Kind.NOMBRE and scale == 0:
+        return pa.array(values, mask=~known, type=pa.int64())
+    places = max(scale, 2) if kind is n.Kind.MONTANT else scale
+    if places != scale:
+        values = values * np.int64(10 ** (places - scale))
+    # decimal128 values are little-endian 128-bit integers: the int64, then its sign extension
+    wide = np.empty((len(values), 2), dtype=np.int64)
+    wide[:, 0] = values
+    np.right_shift(values, 63, out=wide[:, 1])
+    validity = pa.array(known, type=pa.bool_()).buffers()[1]
+    return pa.Array.from_buffers(pa.decimal128(38, places), len(values), [validity, pa.py_buffer(wide)],
+                                 len(values) - int(np.count_nonzero(known)))
 
 
 def _number(kind: n.Kind, value: Decimal) -> Decimal | int:
