@@ -341,9 +341,12 @@ class Emitter:
         other_lines, b = self.capture(other, self.depth + 2)
         rep = self.join([a, b])
         t, ta, tb = self.tmp(), self.tmp(), self.tmp()
-        self.assign(then_lines, a, rep, ta, self.depth + 2)
-        self.assign(other_lines, b, rep, tb, self.depth + 2)
-        for lines, var, skip, keep in ((then_lines, ta, "False", "True"), (other_lines, tb, "True", "False")):
+        branches = ((then_lines, a, ta, "False", "True"), (other_lines, b, tb, "True", "False"))
+        for lines, value, var, skip, keep in branches:
+            if not lines:  # a value already at hand (a constant, a variable): nothing to guard
+                self.assign(self.lines, value, rep, var, self.depth)
+                continue
+            self.assign(lines, value, rep, var, self.depth + 2)
             self.emit(f"if {c.code} is not {skip}:")
             self.emit("    try:")
             self.splice(lines)
