@@ -307,3 +307,44 @@ def test_typed_arrow_columns_agree_with_the_interpreter(data: st.DataObject) -> 
             expected = output.value if output.status == "value" else None
             assert result.outputs[name].value(row) == expected, (situation, name)
         assert result.missing(row) == evaluation.missing, situation
+
+
+# ------------------------------------------------------------------ finding a household's grid row
+
+
+def _first_holding(value: int, intervals: list[tuple[int, int]]) -> int:
+    return next((i for i, (start, end) in enumerate(intervals) if start <= value <= end), -1)
+
+
+@st.composite
+def _intervals(draw: st.DrawFn) -> list[tuple[int, int]]:
+    """Grid rows as integer intervals: in order and touching, in order with gaps, or overlapping;
+    few rows (compared in int8) or many (binary search); open at either end or not."""
+    from tarifrules.columnar.compiler import INT_MAX, INT_MIN
+
+    count = draw(st.integers(0, 40))
+    cuts = sorted(draw(st.lists(st.integers(-1000, 1000), min_size=count + 1, max_size=count + 1, unique=True)))
+    shape = draw(st.sampled_from(["touching", "gaps", "overlapping"]))
+    rows = []
+    for low, high in itertools.pairwise(cuts):
+        end = high - 1 if shape == "touching" else high - 1 - draw(st.integers(0, 3)) if shape == "gaps" \
+            else high + draw(st.integers(0, 50))
+        rows.append((low, max(low, end)))
+    if rows and draw(st.booleans()):
+        rows[0] = (INT_MIN, rows[0][1])
+    if rows and draw(st.booleans()):
+        rows[-1] = (rows[-1][0], INT_MAX)
+    return rows
+
+
+@settings(max_examples=300, deadline=None)
+@given(_intervals(), st.lists(st.integers(-1100, 1100), max_size=50))
+def test_a_households_grid_row_is_the_first_that_holds_it(intervals: list[tuple[int, int]],
+                                                           values: list[int]) -> None:
+    import numpy as np
+
+    from tarifrules.columnar.compiler import ColumnEvaluator
+
+    column = np.array(values + [s for s, _ in intervals] + [e for _, e in intervals], dtype=np.int64)
+    found = ColumnEvaluator._match(column, [(s, e, None, None) for s, e in intervals])  # type: ignore[misc]
+    assert found.tolist() == [_first_holding(int(v), intervals) for v in column]

@@ -33,7 +33,7 @@ def exact_sum(values: npt.NDArray[np.int64]) -> int:
     return sum(int(v) for v in values.tolist())
 
 
-def grouped_sums(group: npt.NDArray[np.intp], values: npt.NDArray[np.int64], known: npt.NDArray[np.bool_],
+def grouped_sums(group: npt.NDArray[np.integer], values: npt.NDArray[np.int64], known: npt.NDArray[np.bool_],
                  groups: int) -> tuple[list[int], list[int], list[int]]:
     """For each group 0…groups−1 (rows whose `group` is negative belong to none): its rows, its
     known rows, and the exact total of its known values. One pass per figure (np.bincount); the

@@ -77,7 +77,7 @@ class BatchResult:
     status: npt.NDArray[np.int8]
     arrays: dict[str, Any]  # output → Arrow array
     amounts: dict[str, Amounts]  # numeric outputs
-    tranches: dict[str, tuple[tuple[n.GridRow, ...], n.GridRow | None, npt.NDArray[np.intp]]]
+    tranches: dict[str, tuple[tuple[n.GridRow, ...], n.GridRow | None, npt.NDArray[np.integer]]]
     missing_counts: dict[str, int]
     missing_text: Any  # Arrow string array, null where nothing is missing
     errors: list[tuple[int, str]] = field(default_factory=list)  # the first LISTED_ERRORS bad rows

@@ -64,7 +64,7 @@ class TableResult:
     def missing_lists(self) -> list[tuple[str, ...]]:
         return [self.missing(row) for row in range(len(self))]
 
-    def grid_index(self, grid: n.Grid) -> npt.NDArray[np.intp] | None:
+    def grid_index(self, grid: n.Grid) -> npt.NDArray[np.integer] | None:
         """For each row, the index in `grid_rows(grid)[0]` of the grid row it falls in: -2 when the
         selector is not known (the `à défaut` row, if any), -1 when no row holds it; None when
         the rows were evaluated one by one."""
