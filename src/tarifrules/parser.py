@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
-from importlib import resources
 from pathlib import Path
 
 from lark import Lark, Token, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
@@ -61,11 +60,11 @@ _EXPECTED_WORDS: dict[str, str] = {
 
 def _grammar_text() -> str:
     """The grammar ships inside the wheel; in a source checkout it lives in `grammars/`."""
-    packaged = resources.files("tarifrules").joinpath("tarif.lark")
+    here = Path(__file__).resolve().parent
+    packaged = here / "tarif.lark"
     if packaged.is_file():
         return packaged.read_text(encoding="utf-8")
-    checkout = Path(__file__).resolve().parents[2] / "grammars" / "tarif.lark"
-    return checkout.read_text(encoding="utf-8")
+    return (here.parents[1] / "grammars" / "tarif.lark").read_text(encoding="utf-8")
 
 
 @functools.cache

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
@@ -17,9 +17,6 @@ from .common import (
     _print_error,
     cli,
 )
-
-if TYPE_CHECKING:
-    pass
 
 
 @cli.command("sql")
@@ -114,37 +111,41 @@ def batch_command(file: str, population: str, output: str, mappings: tuple[str, 
         if not sep or not column.strip() or not datum.strip():
             _fail(f"« --map {item} » : écrivez colonne=donnée", "exemple : --map qf=quotient_familial")
         mapping[column.strip()] = datum.strip()
-    rulesets = [_load(file), *([_load(other_file)] if other_file else [])]
-    try:
-        file_format(output)
-        read = read_population(population)
-        date = rulesets[0].evaluate_table({}, date=day).date  # no row: only the date is checked
-        for ruleset in rulesets[1:]:
-            ruleset.evaluate_table({}, date=date)
-        columns = [data_columns(r, read.table.column_names, mapping if r is rulesets[0] else {
-            c: d for c, d in mapping.items() if d in r.data_names}) for r in rulesets]
-    except (FileProblem, MappingProblem) as problem:
-        _fail(problem.message, problem.hint)
-    except TarifError as exc:
-        _print_error(exc)
-        sys.exit(EXIT_USAGE)
-    size = read.table.num_rows
-    results = []
-    for ruleset, chosen in zip(rulesets, columns, strict=True):
-        if size > 100_000:
-            with click.progressbar(length=size, label=f"Calcul ({Path(ruleset.file).name})", file=sys.stderr) as bar:
-                results.append(run_batch(ruleset, read.table, chosen, date, read.first_line, bar.update))
-        else:
-            results.append(run_batch(ruleset, read.table, chosen, date, read.first_line))
-    try:
-        write_population(results[0].output_table(read.table), output, read.delimiter)
-    except FileProblem as problem:
-        _fail(problem.message, problem.hint)
-    for line in summary(results[0]):
+    # Two cores: Arrow reads the file (then writes the results) without the GIL while Python
+    # checks the rules (then sums up); problems are still reported in order: rules, then files.
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        reading = worker.submit(read_population, population)
+        rulesets = [_load(file), *([_load(other_file)] if other_file else [])]
+        try:
+            file_format(output)
+            read = reading.result()
+            date = rulesets[0].evaluate_table({}, date=day).date  # no row: only the date is checked
+            for ruleset in rulesets[1:]:
+                ruleset.evaluate_table({}, date=date)
+            columns = [data_columns(r, read.table.column_names, mapping if r is rulesets[0] else {
+                c: d for c, d in mapping.items() if d in r.data_names}) for r in rulesets]
+        except (FileProblem, MappingProblem) as problem:
+            _fail(problem.message, problem.hint)
+        except TarifError as exc:
+            _print_error(exc)
+            sys.exit(EXIT_USAGE)
+        size = read.table.num_rows
+        results = []
+        for ruleset, chosen in zip(rulesets, columns, strict=True):
+            if size > 100_000:
+                with click.progressbar(length=size, label=f"Calcul ({Path(ruleset.file).name})",
+                                       file=sys.stderr) as bar:
+                    results.append(run_batch(ruleset, read.table, chosen, date, read.first_line, bar.update))
+            else:
+                results.append(run_batch(ruleset, read.table, chosen, date, read.first_line))
+        writing = worker.submit(write_population, results[0].output_table(read.table), output, read.delimiter)
+        lines = summary(results[0]) + (comparison(results[0], results[1], other_file) if other_file else [])
+        try:
+            writing.result()
+        except FileProblem as problem:
+            _fail(problem.message, problem.hint)
+    for line in lines:
         click.echo(line)
-    if other_file:
-        for line in comparison(results[0], results[1], other_file):
-            click.echo(line)
     click.echo(f"Résultats écrits dans {output}")
     sys.exit(EXIT_PROBLEMS if results[0].error_count else EXIT_OK)
 
