@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -173,3 +175,24 @@ def test_help_is_in_french(capsys: pytest.CaptureFixture[str]) -> None:
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "--version")
     assert code == 0 and out.startswith("tarifrules ")
+
+
+def test_every_command_is_reachable_and_imports_only_its_family() -> None:
+    """Commands load lazily: each module's commands must be listed in LAZY_COMMANDS, and running one
+    command must not import the other families (their imports would slow every start)."""
+    import pkgutil
+
+    import tarifrules.cli as package
+    from tarifrules.cli.common import LAZY_COMMANDS
+
+    for module in pkgutil.iter_modules(package.__path__):
+        if not module.name.startswith("_"):  # (__main__ runs the command line)
+            __import__(f"tarifrules.cli.{module.name}")
+    assert set(package.cli.commands) == set(LAZY_COMMANDS)
+    assert set(package.all_commands()) == set(LAZY_COMMANDS)
+    code = ("import sys; from tarifrules.cli import main\n"
+            "try: main(['batch', '--help'])\n"
+            "except SystemExit: pass\n"
+            "print(sorted(m for m in sys.modules if m.startswith('tarifrules.cli.')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "['tarifrules.cli.common', 'tarifrules.cli.population']"

@@ -37,7 +37,7 @@ from pathlib import Path
 import pytest
 
 import tarifrules
-from tarifrules.cli import cli, main
+from tarifrules.cli import all_commands, main
 from tarifrules.examples import run_examples
 
 from .helpers import ROOT, update_golden
@@ -165,7 +165,7 @@ def test_every_diagnostic_code_is_documented() -> None:
 
 def test_every_cli_command_and_option_is_documented() -> None:
     page = (DOCS / "cli.md").read_text(encoding="utf-8")
-    for name, command in cli.commands.items():
+    for name, command in all_commands().items():
         assert re.search(rf"^#+ .*`tarifrules {name}\b", page, re.M), f"pas de section pour « tarifrules {name} »"
         for parameter in command.params:
             for option in parameter.opts:

@@ -18,6 +18,8 @@ and `docs/catalogue.md` (when run from a checkout).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .entries import (
     API_SOURCES,
     HABILITATION_OF,
@@ -29,7 +31,9 @@ from .entries import (
     normalize,
 )
 from .loading import load_catalogue, load_catalogue_file, parse_catalogue
-from .markdown import catalogue_markdown
+
+if TYPE_CHECKING:
+    from .markdown import catalogue_markdown
 
 __all__ = [
     "API_SOURCES",
@@ -45,3 +49,11 @@ __all__ = [
     "normalize",
     "parse_catalogue",
 ]
+
+
+def __getattr__(name: str) -> object:  # the documentation page's generator, loaded when asked for
+    if name == "catalogue_markdown":
+        from .markdown import catalogue_markdown
+
+        return catalogue_markdown
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -119,11 +119,32 @@ class _Command(_FrenchHelp, click.Command):
     pass
 
 
+# Command → the module of `cli/` that defines it, imported when the command runs: a command
+# pays for the imports of its own family only (click's « lazily loading subcommands »).
+LAZY_COMMANDS: dict[str, str] = {
+    **dict.fromkeys(("check", "eval", "explain", "test", "fmt"), "evaluation"),
+    **dict.fromkeys(("sql", "serve", "batch"), "population"),
+    **dict.fromkeys(("doc", "scopes", "schema", "datapass"), "reports"),
+    **dict.fromkeys(("fetch", "fake-api-particulier"), "sources"),
+}
+
+
 class _Group(_FrenchHelp, click.Group):
     command_class = _Command
 
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(LAZY_COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in LAZY_COMMANDS:
+            import importlib
+
+            importlib.import_module(f"{__package__}.{LAZY_COMMANDS[cmd_name]}")  # registers its commands
+        return self.commands.get(cmd_name)
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, self.commands[name].get_short_help_str(limit=70)) for name in self.list_commands(ctx)]
+        commands = [(name, self.get_command(ctx, name)) for name in self.list_commands(ctx)]
+        rows = [(name, command.get_short_help_str(limit=70)) for name, command in commands if command is not None]
         if rows:
             with formatter.section("Commandes"):
                 formatter.write_dl(rows)
