@@ -104,6 +104,25 @@ def test_postgres_matches_the_evaluator(path: Path, postgres_dsn: str) -> None:
     assert not found, shown(found)
 
 
+SPARK_DIVISIONS = [(10**38 - 1, 1), (10**38 - 1, 7), (10**38 - 1, 10**19 - 1), (10**38 - 1, 10**19),
+                   (10**38 - 1, 10**38 - 2), (12_345_678_901_234_567_890_123_456_789, 12), (2 * 10**25, 3_932_132_000),
+                   (5, 7), (0, 3), (10**19 * 7 + 6, 7)]
+
+
+def test_the_spark_division_in_halves_is_exact(postgres_dsn: str) -> None:
+    """The algebra of Spark's integer division (two halves of 19 digits), run on PostgreSQL's exact NUMERIC."""
+    import psycopg
+    from sqlglot import exp
+
+    from tarifrules.sql import numeric
+
+    quotient = numeric.trunc_div(exp.column("n"), exp.column("d"), "spark").sql("postgres")
+    rows = ", ".join(f"(CAST({a} AS NUMERIC(38, 0)), CAST({b} AS NUMERIC(38, 0)))" for a, b in SPARK_DIVISIONS)
+    with psycopg.connect(postgres_dsn) as con:
+        got = [row[0] for row in con.execute(f"SELECT {quotient} FROM (VALUES {rows}) AS t(n, d)")]  # type: ignore
+    assert got == [Decimal(a // b) for a, b in SPARK_DIVISIONS]
+
+
 def compare(ruleset: RuleSet, got: pa.Table, rows: list[dict[str, Any]], day: datetime.date) -> list[str]:
     """Written rows, one by one, against `RuleSet.evaluate`."""
     assert got.num_rows == len(rows)
