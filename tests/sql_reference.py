@@ -47,7 +47,6 @@ class Expected:
     table: pa.Table
     outputs: dict[str, pa.Array]
     status: pa.Array
-    vectorised: bool
 
 
 def expected(ruleset: RuleSet, table: pa.Table, day: datetime.date) -> Expected:
@@ -63,7 +62,7 @@ def expected(ruleset: RuleSet, table: pa.Table, day: datetime.date) -> Expected:
     errors = np.flatnonzero(result.status == ERROR)
     words[errors] = [f"erreur {_error_code(ruleset, household, day)}"
                      for household in table.take(errors).to_pylist()]
-    return Expected(ruleset, day, table, outputs, pa.array(words, type=pa.string()), result.vectorised)
+    return Expected(ruleset, day, table, outputs, pa.array(words, type=pa.string()))
 
 
 def _exact(column: OutputColumn, approximate: bool) -> pa.Array:
