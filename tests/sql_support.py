@@ -1,20 +1,15 @@
-"""Differential testing of the SQL compilation: generated households, loaded into an engine,
-computed by the query and by `RuleSet.evaluate`, compared value by value.
+"""Differential testing of the SQL compilation: sizes, the numbers a file writes, and the
+row-by-row comparison of the query's rows with `RuleSet.evaluate` or `RuleSet.interpret`.
 
-Households are drawn around every number the file writes (grid bounds ± one step,
-half-cent ties come from taux d'effort on whole euros), with unknown data (NULL) and a
-few values the situation reader refuses (negative, too many decimals, unknown choice).
+The households themselves are drawn by `sql_households`; the bulk comparison is in
+`sql_reference`.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime
 import os
-import random
-from collections.abc import Iterator
 from decimal import ROUND_HALF_EVEN, Decimal
-from pathlib import Path
 from typing import Any
 
 from tarifrules import nodes as n
@@ -24,13 +19,42 @@ from tarifrules.sql.query import STATUS, build_query
 from tarifrules.sql.typed import DIV_SCALE
 
 SLOW = os.environ.get("TARIFRULES_SLOW") == "1"
-HOUSEHOLDS = 100_000 if SLOW else 2_000
-"""Households per example file: 100 000 with TARIFRULES_SLOW=1, a few thousand by default."""
+HOUSEHOLDS = 1_000_000 if SLOW else 100_000
+"""Households per example file compared in bulk with `evaluate_table`: 1 000 000 with TARIFRULES_SLOW=1."""
+SAMPLE = 100_000 if SLOW else 2_000
+"""Households per example file also computed by the interpreter, one by one."""
 
-COLUMN_TYPES = {
-    n.Kind.MONTANT: "DECIMAL(24, 6)", n.Kind.NOMBRE: "DECIMAL(24, 6)", n.Kind.DECIMAL: "DECIMAL(24, 6)",
-    n.Kind.TAUX: "DECIMAL(24, 6)", n.Kind.BOOLEEN: "BOOLEAN", n.Kind.DATE: "DATE", n.Kind.ENUM: "VARCHAR",
-}
+
+TIES = """\
+délibération "Arrondis aux demis"
+  collectivité : "Commune d'Essai"
+  applicable à partir du 01/01/2025
+  note : "montants fictifs"
+
+données
+  x : décimal, déclaré par la famille
+  d : décimal au minimum 1, déclaré par la famille
+
+résultats
+  proche : montant, arrondi au centime le plus proche
+  dessous : montant, arrondi au centime inférieur
+  dessus : montant, arrondi au centime supérieur
+  cinq : montant, arrondi aux 5 centimes
+  euro : montant, arrondi à l'euro
+  quotient : montant, quotient arrondi
+  brut : montant, quotient non arrondi
+
+article 1 "Arrondis"
+  ecart : (x − 5) × 1 €
+  proche : ecart, arrondi au centime le plus proche
+  dessous : ecart, arrondi au centime inférieur
+  dessus : ecart, arrondi au centime supérieur
+  cinq : ecart, arrondi au multiple de 0,05 € le plus proche
+  euro : ecart, arrondi à l'euro le plus proche
+  quotient : ecart / d, arrondi au centime le plus proche
+  brut : ecart / d
+"""
+"""Rounding ties: positive and negative halves, every rounding mode, quotients (kept and rounded)."""
 
 
 def evaluation_day(ruleset: RuleSet) -> datetime.date:
@@ -38,7 +62,8 @@ def evaluation_day(ruleset: RuleSet) -> datetime.date:
     return ruleset.valid_from
 
 
-def _literals(ruleset: RuleSet) -> list[Decimal]:
+def literals(ruleset: RuleSet) -> list[Decimal]:
+    """Every number the file writes: grid bounds and literals (households are drawn around them)."""
     found: set[Decimal] = set()
     for article in ruleset.program.articles:
         for definition in article.definitions:
@@ -54,90 +79,14 @@ def _literals(ruleset: RuleSet) -> list[Decimal]:
     return sorted(found)
 
 
-def _numeric(spec: n.TypeSpec, rng: random.Random, literals: list[Decimal]) -> Decimal:
-    low = spec.minimum.value if spec.minimum else Decimal(0)
-    high = spec.maximum.value if spec.maximum else None
-    places = {n.Granularity.ENTIER: 0, n.Granularity.CENTIME: 2}.get(spec.granularity or n.Granularity.CONTINU, 3)
-    if spec.kind is n.Kind.NOMBRE:
-        places = 0
-    step = Decimal(1).scaleb(-places)
-    draw = rng.random()
-    if draw < 0.35 and literals:
-        value = rng.choice(literals) + rng.choice((-step, Decimal(0), step))
-    elif spec.kind is n.Kind.NOMBRE:
-        value = low + rng.randint(0, 9)
-    elif draw < 0.9:
-        value = Decimal(rng.randint(0, 4_000 * 10**places)).scaleb(-places)
-    else:
-        value = Decimal(rng.randint(0, 200_000 * 10**places)).scaleb(-places)
-    value = max(value, low)
-    if high is not None:
-        value = min(value, high)
-    return value.quantize(step) if places else Decimal(int(value))
-
-
-def _invalid(spec: n.TypeSpec, rng: random.Random) -> Any:
-    if spec.kind is n.Kind.ENUM:
-        return "hors_liste"
-    if spec.kind in (n.Kind.BOOLEEN, n.Kind.DATE):
-        return None
-    low = spec.minimum.value if spec.minimum else Decimal(0)
-    if rng.random() < 0.5 or spec.kind in (n.Kind.DECIMAL, n.Kind.TAUX):
-        return low - 1
-    return low + Decimal("0.5") if spec.granularity is not n.Granularity.CENTIME else low + Decimal("0.125")
-
-
-def households(ruleset: RuleSet, count: int, seed: int = 7) -> Iterator[dict[str, Any]]:
-    rng = random.Random(seed)
-    literals = _literals(ruleset)
-    declarations = ruleset.program.data
-    for _ in range(count):
-        household: dict[str, Any] = {}
-        for declaration in declarations:
-            spec = declaration.type
-            draw = rng.random()
-            if draw < 0.12:
-                value: Any = None
-            elif draw < 0.125:
-                value = _invalid(spec, rng)
-            elif spec.kind is n.Kind.BOOLEEN:
-                value = rng.random() < 0.5
-            elif spec.kind is n.Kind.ENUM:
-                value = rng.choice(spec.choices)
-            elif spec.kind is n.Kind.DATE:
-                value = datetime.date(2025, 1, 1) + datetime.timedelta(days=rng.randint(0, 800))
-            else:
-                value = _numeric(spec, rng, literals)
-            household[declaration.name] = value
-        yield household
-
-
-def write_csv(ruleset: RuleSet, rows: list[dict[str, Any]], path: Path) -> None:
-    names = [d.name for d in ruleset.program.data]
-    with path.open("w", newline="", encoding="utf-8") as file:
-        writer = csv.writer(file)
-        writer.writerow(["__id", *names])
-        for index, row in enumerate(rows):
-            writer.writerow([index, *("" if row[k] is None else _csv(row[k]) for k in names)])
-
-
-def _csv(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    return str(value)
-
-
-def column_types(ruleset: RuleSet) -> dict[str, str]:
-    return {"__id": "BIGINT", **{d.name: COLUMN_TYPES[d.type.kind] for d in ruleset.program.data}}
-
-
-def python_row(ruleset: RuleSet, household: dict[str, Any], day: datetime.date) -> tuple[dict[str, Any], str | None]:
-    """Outputs and statut as the SQL query should give them, from the Python evaluator."""
-    situation = {k: v for k, v in household.items() if v is not None}
+def python_row(ruleset: RuleSet, household: dict[str, Any], day: datetime.date, *,
+               interpret: bool = False) -> tuple[dict[str, Any], str | None]:
+    """Outputs and statut as the SQL query should give them, from the Python evaluator
+    (`RuleSet.evaluate`, or the reference interpreter `RuleSet.interpret`)."""
+    situation = {k: v for k, v in household.items() if v is not None and k in ruleset.data_names}
+    evaluate = ruleset.interpret if interpret else ruleset.evaluate
     try:
-        evaluation = ruleset.evaluate(situation, date=day)
+        evaluation = evaluate(situation, date=day)
     except TarifError as exc:
         code = exc.diagnostics[0].code
         return dict.fromkeys(ruleset.output_names), f"erreur {code}"
@@ -162,12 +111,12 @@ def same(expected: Any, actual: Any, approximate: bool) -> bool:
 
 
 def differences(ruleset: RuleSet, rows: list[dict[str, Any]], result: dict[int, dict[str, Any]],
-                day: datetime.date) -> list[str]:
+                day: datetime.date, *, interpret: bool = False) -> list[str]:
     """Every disagreement between the query's rows (keyed by `__id`) and the evaluator."""
     approximate = build_query(ruleset, date=day).approximate
     found: list[str] = []
     for index, household in enumerate(rows):
-        outputs, status = python_row(ruleset, household, day)
+        outputs, status = python_row(ruleset, household, day, interpret=interpret)
         got = result[index]
         for name, value in outputs.items():
             if not same(value, got[name], name in approximate):

@@ -1,50 +1,48 @@
 """The generated SQL gives the Python evaluator's results on DuckDB and on a real PostgreSQL.
 
-For every example file: generated households (a few thousand; 100 000 with
-TARIFRULES_SLOW=1), unknown data and refused values included, loaded into the engine,
-computed by `tarifrules.sql`'s query and by `RuleSet.evaluate`: zero differences, on every
-output and on `statut`. A rule file of rounding ties (positive and negative halves, every
-mode, a quotient rounded half-up) is checked the same way on both engines.
+For every example file: 100 000 generated households (`sql_households`: edge values at
+grid bounds, half-cent ties, unknown data, refused values), loaded into the engine (DuckDB
+from Arrow, PostgreSQL by COPY), computed by `tarifrules.sql`'s query and compared in bulk
+with `RuleSet.evaluate_table`: zero differences, on every output and on `statut`. The
+reference itself is compared with the interpreter (`RuleSet.interpret`) on a random sample.
+TARIFRULES_SLOW=1: 1 000 000 households per file, and the interpreter on 100 000 of them.
+
+A rule file of rounding ties (positive and negative halves, every mode, a quotient
+rounded half-up) is checked the same way on both engines.
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
 import subprocess
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 
 import tarifrules
+from tarifrules import nodes as n
 from tarifrules.ruleset import RuleSet
-from tarifrules.sql import to_sql
 
 from .helpers import EXAMPLES
 from .postgres_server import SKIP_REASON, binaries, postgres_cluster
-from .sql_support import HOUSEHOLDS, column_types, differences, evaluation_day, households, write_csv
+from .sql_households import household_table, places
+from .sql_reference import Expected, differences_in_bulk, expected, sample_differences
+from .sql_runners import rows_table, run_duckdb, run_postgres
+from .sql_support import HOUSEHOLDS, SAMPLE, TIES, differences, evaluation_day, literals
 
 FILES = sorted(EXAMPLES.glob("*.tarif"))
 
-Runner = Callable[[RuleSet, Path, datetime.date], dict[int, dict[str, Any]]]
 
-
-def run_duckdb(ruleset: RuleSet, csv_file: Path, day: datetime.date) -> dict[int, dict[str, Any]]:
-    import duckdb
-
-    con = duckdb.connect()
-    try:
-        columns = ", ".join(f"'{name}': '{kind}'" for name, kind in column_types(ruleset).items())
-        con.execute(f"CREATE TABLE menages AS SELECT * FROM read_csv('{csv_file}', header = true, "
-                    f"columns = {{{columns}}}, nullstr = '')")
-        cursor = con.execute(to_sql(ruleset, dialect="duckdb", date=day, keep=("__id",)))
-        names = [d[0] for d in cursor.description]
-        return {row[0]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}
-    finally:
-        con.close()
+@functools.cache
+def reference(path: Path) -> Expected:
+    """The households of a file and what the query must give them (computed once for both engines)."""
+    ruleset = tarifrules.load(path)
+    return expected(ruleset, household_table(ruleset, HOUSEHOLDS), evaluation_day(ruleset))
 
 
 @pytest.fixture(scope="session")
@@ -59,78 +57,77 @@ def postgres_dsn() -> Iterator[str]:
         pytest.skip(f"PostgreSQL ne démarre pas ici : {exc}")
 
 
-def postgres_runner(dsn: str) -> Runner:
-    def run(ruleset: RuleSet, csv_file: Path, day: datetime.date) -> dict[int, dict[str, Any]]:
-        import psycopg
-
-        types = {"DECIMAL(24, 6)": "NUMERIC(24, 6)", "BIGINT": "BIGINT", "BOOLEAN": "BOOLEAN", "DATE": "DATE",
-                 "VARCHAR": "VARCHAR"}
-        with psycopg.connect(dsn, autocommit=True) as con:
-            con.execute("DROP TABLE IF EXISTS menages")
-            columns = ", ".join(f'"{name}" {types[kind]}' for name, kind in column_types(ruleset).items())
-            con.execute(f"CREATE TABLE menages ({columns})")  # type: ignore[arg-type]
-            with con.cursor() as cursor, cursor.copy("COPY menages FROM STDIN (FORMAT csv, HEADER true)") as copy:
-                copy.write(csv_file.read_bytes())
-            cursor = con.execute(to_sql(ruleset, dialect="postgres", date=day, keep=("__id",)))  # type: ignore
-            names = [d.name for d in cursor.description or ()]
-            return {row[0]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}
-
-    return run
+def shown(found: list[str]) -> str:
+    return "différences avec l'évaluateur :\n" + "\n".join(found[:40])
 
 
-def compare(ruleset: RuleSet, run: Runner, rows: list[dict[str, Any]]) -> list[str]:
-    day = evaluation_day(ruleset)
-    with tempfile.TemporaryDirectory() as folder:
-        csv_file = Path(folder) / "menages.csv"
-        write_csv(ruleset, rows, csv_file)
-        result = run(ruleset, csv_file, day)
-    assert len(result) == len(rows)
-    return differences(ruleset, rows, result, day)
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_the_households_reach_the_edges(path: Path) -> None:
+    """Unknown and refused values, every number the file writes, half cents: what the comparison relies on."""
+    wanted = reference(path)
+    assert any(s.startswith("erreur ") for s in wanted.status.drop_null().to_pylist())
+    written = literals(wanted.ruleset)
+    for declaration in wanted.ruleset.program.data:
+        column = wanted.table.column(declaration.name)
+        assert column.null_count > 0, declaration.name
+        if declaration.type.kind in (n.Kind.BOOLEEN, n.Kind.ENUM, n.Kind.DATE):
+            continue
+        values = set(column.drop_null().to_pylist())
+        step = Decimal(1).scaleb(-places(declaration.type))
+        low, high = declaration.type.minimum, declaration.type.maximum
+        reachable = [v for v in written if v % step == 0 and v >= (low.value if low else 0)
+                     and (high is None or v <= high.value)]
+        assert not set(reachable) - values, declaration.name
+        if step < Decimal("0.01"):
+            assert any(v % Decimal("0.01") == Decimal("0.005") for v in values), declaration.name
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_the_reference_is_the_interpreter(path: Path) -> None:
+    """`evaluate_table` (the reference of the engines) agrees with `RuleSet.interpret` on a random sample."""
+    wanted = reference(path)
+    found = sample_differences(wanted, SAMPLE)
+    assert not found, shown(found)
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
 def test_duckdb_matches_the_evaluator(path: Path) -> None:
-    ruleset = tarifrules.load(path)
-    found = compare(ruleset, run_duckdb, list(households(ruleset, HOUSEHOLDS)))
-    assert not found, f"{len(found)} différence(s) : " + "\n".join(found[:10])
+    wanted = reference(path)
+    found = differences_in_bulk(wanted, run_duckdb(wanted.ruleset, wanted.table, wanted.day))
+    assert not found, shown(found)
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
 def test_postgres_matches_the_evaluator(path: Path, postgres_dsn: str) -> None:
-    ruleset = tarifrules.load(path)
-    found = compare(ruleset, postgres_runner(postgres_dsn), list(households(ruleset, HOUSEHOLDS)))
-    assert not found, f"{len(found)} différence(s) : " + "\n".join(found[:10])
+    wanted = reference(path)
+    found = differences_in_bulk(wanted, run_postgres(postgres_dsn, wanted.ruleset, wanted.table, wanted.day))
+    assert not found, shown(found)
 
 
-TIES = """\
-délibération "Arrondis aux demis"
-  collectivité : "Commune d'Essai"
-  applicable à partir du 01/01/2025
-  note : "montants fictifs"
+SPARK_DIVISIONS = [(10**38 - 1, 1), (10**38 - 1, 7), (10**38 - 1, 10**19 - 1), (10**38 - 1, 10**19),
+                   (10**38 - 1, 10**38 - 2), (12_345_678_901_234_567_890_123_456_789, 12), (2 * 10**25, 3_932_132_000),
+                   (5, 7), (0, 3), (10**19 * 7 + 6, 7)]
 
-données
-  x : décimal, déclaré par la famille
-  d : décimal au minimum 1, déclaré par la famille
 
-résultats
-  proche : montant, arrondi au centime le plus proche
-  dessous : montant, arrondi au centime inférieur
-  dessus : montant, arrondi au centime supérieur
-  cinq : montant, arrondi aux 5 centimes
-  euro : montant, arrondi à l'euro
-  quotient : montant, quotient arrondi
-  brut : montant, quotient non arrondi
+def test_the_spark_division_in_halves_is_exact(postgres_dsn: str) -> None:
+    """The algebra of Spark's integer division (two halves of 19 digits), run on PostgreSQL's exact NUMERIC."""
+    import psycopg
+    from sqlglot import exp
 
-article 1 "Arrondis"
-  ecart : (x − 5) × 1 €
-  proche : ecart, arrondi au centime le plus proche
-  dessous : ecart, arrondi au centime inférieur
-  dessus : ecart, arrondi au centime supérieur
-  cinq : ecart, arrondi au multiple de 0,05 € le plus proche
-  euro : ecart, arrondi à l'euro le plus proche
-  quotient : ecart / d, arrondi au centime le plus proche
-  brut : ecart / d
-"""
+    from tarifrules.sql import numeric
+
+    quotient = numeric.trunc_div(exp.column("n"), exp.column("d"), "spark").sql("postgres")
+    rows = ", ".join(f"(CAST({a} AS NUMERIC(38, 0)), CAST({b} AS NUMERIC(38, 0)))" for a, b in SPARK_DIVISIONS)
+    with psycopg.connect(postgres_dsn) as con:
+        got = [row[0] for row in con.execute(f"SELECT {quotient} FROM (VALUES {rows}) AS t(n, d)")]  # type: ignore
+    assert got == [Decimal(a // b) for a, b in SPARK_DIVISIONS]
+
+
+def compare(ruleset: RuleSet, got: pa.Table, rows: list[dict[str, Any]], day: datetime.date) -> list[str]:
+    """Written rows, one by one, against `RuleSet.evaluate`."""
+    assert got.num_rows == len(rows)
+    return differences(ruleset, rows, dict(enumerate(got.to_pylist())), day)
+
 
 TIE_VALUES = ["0.005", "0.015", "0.025", "4.995", "5.005", "5.015", "5.025", "2.5", "7.5", "3.5", "6.5", "5.075",
               "4.925", "0.125", "9.995", "5", "0", "4.994", "5.006", "5.0249", "4.9751"]
@@ -147,11 +144,15 @@ def ties() -> RuleSet:
 
 
 def test_ties_on_duckdb(ties: RuleSet) -> None:
-    assert not compare(ties, run_duckdb, tie_rows())
+    day = evaluation_day(ties)
+    rows = tie_rows()
+    assert not compare(ties, run_duckdb(ties, rows_table(ties, rows), day), rows, day)
 
 
 def test_ties_on_postgres(ties: RuleSet, postgres_dsn: str) -> None:
-    assert not compare(ties, postgres_runner(postgres_dsn), tie_rows())
+    day = evaluation_day(ties)
+    rows = tie_rows()
+    assert not compare(ties, run_postgres(postgres_dsn, ties, rows_table(ties, rows), day), rows, day)
 
 
 def test_the_ties_are_really_ties(ties: RuleSet) -> None:
@@ -191,12 +192,9 @@ article 1 "Aide"
 def test_a_negative_answer_before_mid_october_is_unknown_in_sql_too(day: datetime.date) -> None:
     ruleset = tarifrules.load(MID_OCTOBER, file="boursiers.tarif")
     rows = [{"boursier": b, "échelon": e} for b in (True, False, None) for e in ("aucun", "1", "3", None)]
-    with tempfile.TemporaryDirectory() as folder:
-        csv_file = Path(folder) / "menages.csv"
-        write_csv(ruleset, rows, csv_file)
-        result = run_duckdb(ruleset, csv_file, day)
-    assert not differences(ruleset, rows, result, day)
-    unknown = [r for r in result.values() if r["aide"] is None and r["boursier"] is not None and r["échelon"]]
+    got = run_duckdb(ruleset, rows_table(ruleset, rows), day)
+    assert not compare(ruleset, got, rows, day)
+    unknown = [r for r in got.to_pylist() if r["aide"] is None and r["boursier"] is not None and r["échelon"]]
     assert bool(unknown) is (day.month == 9)  # « non, aucun » is not an answer yet in September
 
 

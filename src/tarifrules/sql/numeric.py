@@ -3,11 +3,13 @@
 Engines disagree on `ROUND` of ties (half away from zero, half even, or by the binary
 double behind it), on integer division (truncated, floored, or done in DOUBLE — DuckDB's
 `/` on decimals, Trino's `//` as sqlglot spells it) and on the scale a decimal operation
-keeps. So nothing here uses `ROUND`, `/` on decimals, `%` or an implicit scale: every
+keeps. So nothing here uses `ROUND` or an implicit scale, nor `/` or `%` on decimals except
+to divide an exact multiple, whose quotient every scale holds (Spark): every
 rounding is `FLOOR`/`CEIL` of a value scaled by an exact decimal, and a quotient is built
 from a truncated integer division of two non-negative DECIMAL(38, 0) numbers, which each
 dialect gets in a form known to be exact (`//` on HUGEINT for DuckDB, `DIV` on NUMERIC for
-PostgreSQL, a corrected `FLOOR(a / b)` for Spark and Trino).
+PostgreSQL, exact multiples divided in two halves for Spark, a corrected `FLOOR(a / b)`
+for Trino).
 """
 
 from __future__ import annotations
@@ -110,12 +112,42 @@ def trunc_div(numerator: exp.Expr, denominator: exp.Expr, dialect: str) -> exp.E
         return _integer(exp.IntDiv(this=cast(numerator, huge), expression=cast(denominator, huge)))
     if dialect == "postgres":
         return _integer(exp.IntDiv(this=numerator.copy(), expression=denominator.copy()))
-    # Spark and Trino divide decimals rounding at some scale: a floor within one of the
-    # true quotient, corrected by two exact comparisons.
+    if dialect == "spark":
+        return _spark_trunc_div(numerator, denominator)
+    # Trino divides decimals rounding at some scale: a floor within one of the true
+    # quotient, corrected by two exact comparisons.
     guess = floor(exp.Div(this=paren(numerator), expression=paren(denominator), typed=True, safe=False))
     too_big = exp.GT(this=_mul(guess, denominator), expression=paren(numerator))
     too_small = exp.LTE(this=_mul(_add(guess, _lit(1)), denominator), expression=paren(numerator))
     return case((too_big, _sub(guess, _lit(1))), (too_small, _add(guess, _lit(1))), default=guess)
+
+
+SPARK_HALF = power_of_ten(19)
+
+
+def _multiple_div(numerator: exp.Expr, denominator: exp.Expr) -> exp.Cast:
+    """(N − N % D) / D: an exact multiple divided, so the quotient is exact whatever scale Spark
+    gives it — provided it fits: below 10^20 when precision loss is off (DECIMAL(38, 18))."""
+    rest = exp.Mod(this=paren(numerator), expression=paren(denominator))
+    return _integer(exp.Div(this=paren(_sub(numerator, rest)), expression=paren(denominator), typed=True, safe=False))
+
+
+def _spark_trunc_div(numerator: exp.Expr, denominator: exp.Expr) -> exp.Expr:
+    """trunc(N / D) for N < 10^38 in Spark, with or without `allowPrecisionLoss`.
+
+    Spark's `%` on decimals is exact, its `/` keeps a scale that depends on that setting,
+    and without precision loss a DECIMAL(38, 0) quotient has room for 20 integer digits
+    only. So the quotient is computed in halves of at most 19 digits: when D ≥ 10^19 it
+    has at most 19 digits itself; otherwise N = q_hi · (D · 10^19) + R, and
+    trunc(N / D) = q_hi · 10^19 + trunc(R / D), each part below 10^19.
+    """
+    half = _lit(SPARK_HALF)
+    shifted = _integer(_mul(denominator, half))
+    high = _multiple_div(numerator, shifted)
+    low = _multiple_div(exp.Mod(this=paren(numerator), expression=paren(shifted)), denominator)
+    split = _integer(_add(_integer(_mul(high, half)), low))
+    small = exp.LT(this=paren(denominator), expression=half)
+    return case((small, split), default=_multiple_div(numerator, denominator))
 
 
 def unscaled(value: exp.Expr, scale: int) -> exp.Expr:

@@ -121,7 +121,10 @@ def build_query(ruleset: RuleSet, *, dialect: str = "duckdb", table: str | exp.E
         if row_fail is not None:
             value = case((is_null(row_fail), value))
         selected.append(exp.alias_(value, declaration.name, quoted=True))
-    selected.append(exp.alias_(_status(outputs, data, row_fail), STATUS, quoted=True))
+    status = _status(outputs, data, row_fail)
+    if dialect == "spark":
+        status = _exact_decimals_guard(status)
+    selected.append(exp.alias_(status, STATUS, quoted=True))
     tree = exp.select(*selected).from_(_fenced(source, dialect).subquery(f"_niveau{levels[-1] if levels else 0}"))
     return Query(tree, frozenset(d.name for d, typed in outputs if typed.approx))
 
@@ -263,6 +266,23 @@ def _status(outputs: list[tuple[n.Declaration, Typed]], data: dict[str, DatumCol
     return case(*whens)
 
 
+SPARK_PRECISION_LOSS = "spark.sql.decimalOperations.allowPrecisionLoss"
+
+
+def _exact_decimals_guard(status: exp.Expr) -> exp.Expr:
+    """Spark, with its default `allowPrecisionLoss=true`, rounds to 6 places any product or sum
+    whose exact type would exceed DECIMAL(38): cents could then differ from the evaluator's.
+    A probe of that rounding (1 × 10^-20 between DECIMAL(38) values) stops the query with a
+    message naming the setting; with `false`, Spark computes exactly (or stops on overflow
+    under ANSI mode) and the probe folds away."""
+    probe = exp.Mul(this=cast(exp.Literal.number(1), decimal_type(0, wide=True)),
+                    expression=decimal_literal(Decimal("1E-20")))
+    message = (f"tarifrules : Spark arrondit les décimaux ({SPARK_PRECISION_LOSS}=true) ; exécutez cette "
+               f"requête avec {SPARK_PRECISION_LOSS}=false (docs/sql.md)")
+    raise_error = exp.Anonymous(this="RAISE_ERROR", expressions=[text(message)])
+    return case((exp.EQ(this=paren(probe), expression=ZERO), raise_error), default=status)
+
+
 def _missing_list(missing: exp.Expr | None, data: dict[str, DatumColumn]) -> exp.Expr:
     """`manque : a, b` from the bit set, in declaration order (as `Evaluation.missing`)."""
     if missing is None:
@@ -279,4 +299,4 @@ def _missing_list(missing: exp.Expr | None, data: dict[str, DatumColumn]) -> exp
                 default=exp.DPipe(this=text("manque : "), expression=listed))
 
 
-__all__ = ["DIALECTS", "STATUS", "Query", "build_query", "compile_query", "to_sql"]
+__all__ = ["DIALECTS", "SPARK_PRECISION_LOSS", "STATUS", "Query", "build_query", "compile_query", "to_sql"]
