@@ -26,7 +26,7 @@ from .parser import parse
 from .situation import SituationReader
 from .source import read_source
 from .symbols import Symbols, collect
-from .values import UNKNOWN, format_decimal, money_value, parse_date, percent, spell
+from .values import UNKNOWN, format_decimal, money_value, no_negative_zero, parse_date, percent, spell
 
 if TYPE_CHECKING:
     from .columnar import TableResult
@@ -73,6 +73,8 @@ def _output_factory(name: str, kind: n.Kind) -> Any:
             return Output(name, "value", percent(value), unit)
         if kind is n.Kind.NOMBRE and isinstance(value, Decimal) and value == value.to_integral_value():
             return Output(name, "value", int(value), unit)  # 3 / 2 stays 1.5: never truncated
+        if kind is n.Kind.DECIMAL and isinstance(value, Decimal):
+            return Output(name, "value", no_negative_zero(value), unit)
         return Output(name, "value", value, unit)
 
     return make

@@ -120,15 +120,21 @@ def format_rate(fraction: Decimal) -> str:
     return f"{format_decimal(percent(fraction))} %"
 
 
+def no_negative_zero(value: Decimal) -> Decimal:
+    """`-0` (from `-0` given, or `0 × −1`) as `0`: every evaluation path spells zero alike."""
+    return value.copy_abs() if value.is_zero() else value
+
+
 def money_value(value: Decimal) -> Decimal:
     """Canonical Decimal for an amount: exact cents shown with two places (1.0500 → 1.05)."""
+    value = no_negative_zero(value)
     quantized = value.quantize(CENT, context=WIDE)
     return quantized if quantized == value else value.normalize(WIDE)
 
 
 def percent(fraction: Decimal) -> Decimal:
     """A taux held as a fraction, in percent, exactly: `Decimal('0.0045')` → `Decimal('0.45')`."""
-    return WIDE.multiply(fraction, HUNDRED).normalize(WIDE)
+    return no_negative_zero(WIDE.multiply(fraction, HUNDRED).normalize(WIDE))
 
 
 def decimal_string(value: Decimal) -> str:

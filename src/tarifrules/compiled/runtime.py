@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import nodes as n
 from ..evaluate import EXACT, NOT_APPLICABLE
-from ..values import UNKNOWN, WIDE, money_value, percent
+from ..values import UNKNOWN, WIDE, money_value, no_negative_zero, percent
 
 ROUNDING = {n.Direction.NEAREST: ROUND_HALF_UP, n.Direction.DOWN: ROUND_FLOOR, n.Direction.UP: ROUND_CEILING}
 
@@ -64,8 +64,8 @@ def output_converter(kind: n.Kind) -> Callable[[Any], Any]:
             return percent(Decimal(value) if type(value) is int else value)
         if kind is n.Kind.NOMBRE and isinstance(value, Decimal) and value == value.to_integral_value():
             return int(value)
-        if kind is n.Kind.DECIMAL and type(value) is int:
-            return Decimal(value)
+        if kind is n.Kind.DECIMAL:
+            return Decimal(value) if type(value) is int else no_negative_zero(value)
         return value
 
     return convert
