@@ -13,12 +13,14 @@ from __future__ import annotations
 import collections
 import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import nodes as n
-from ..ruleset import RuleSet
 from ..values import spell
 from .files import FileProblem
+
+if TYPE_CHECKING:
+    from ..ruleset import RuleSet
 
 ENGINES = ("numpy", "duckdb", "postgres")
 LARGE_ROWS = 20_000_000  # above, DuckDB streams the file instead of holding every column in memory

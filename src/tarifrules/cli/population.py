@@ -94,9 +94,6 @@ def batch_command(file: str, population: str, output: str, mappings: tuple[str, 
     """Calcule toute une population (fichier CSV ou Parquet)."""
     from ..batch.engines import choose_engine
     from ..batch.files import FileProblem, file_format, read_population, write_population
-    from ..batch.report import comparison, summary
-    from ..batch.run import MappingProblem, data_columns, run_batch
-    from ..diagnostics import TarifError
 
     if not output:
         _fail("-o SORTIE est obligatoire : le fichier des résultats (.csv ou .parquet)",
@@ -115,6 +112,10 @@ def batch_command(file: str, population: str, output: str, mappings: tuple[str, 
     # checks the rules (then sums up); problems are still reported in order: rules, then files.
     with ThreadPoolExecutor(max_workers=1) as worker:
         reading = worker.submit(read_population, population)
+        from ..batch.report import comparison, summary  # (the rules' modules load while the file is read)
+        from ..batch.run import MappingProblem, data_columns, run_batch
+        from ..diagnostics import TarifError
+
         rulesets = [_load(file), *([_load(other_file)] if other_file else [])]
         try:
             file_format(output)
