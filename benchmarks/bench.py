@@ -511,6 +511,64 @@ def bench_cold(s: Settings) -> dict[str, list[float]]:
     return runs
 
 
+CLI_COMMANDS = {  # label -> arguments after the interpreter (None: the `tarifrules` script)
+    "`python -c pass` (the interpreter alone)": ["-c", "pass"],
+    "`tarifrules --version`": ["--version"],
+    "`tarifrules eval` of one household (cantine)": [
+        "eval", str(EXAMPLES / WORKLOADS["cantine"][0]), "--set", "quotient_familial=650",
+        "--set", "demandeur_emploi=non", "--date", "01/09/2025"],
+}
+
+
+@dataclass
+class CliResult:
+    label: str
+    walls: list[float]
+    peak_kib: int
+
+
+def bench_cli(s: Settings) -> list[CliResult]:
+    """Fresh processes of the command line, as a user starts them: wall time and peak RSS (os.wait4)."""
+    script = str(Path(sys.executable).with_name("tarifrules"))
+    out = []
+    for label, args in CLI_COMMANDS.items():
+        command = [sys.executable, *args] if args[0] == "-c" else [script, *args]
+        walls, peak = [], 0
+        for _ in range(max(5, 2 * s.cold_reps)):
+            t0 = time.perf_counter()
+            child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            _, status, usage = os.wait4(child.pid, 0)
+            walls.append(time.perf_counter() - t0)
+            child.returncode = os.waitstatus_to_exitcode(status)
+            if child.returncode != 0:
+                raise RuntimeError(f"{command} exited with {child.returncode}")
+            peak = max(peak, usage.ru_maxrss)
+        out.append(CliResult(label, walls, peak))
+    return out
+
+
+def cli_lines(results: list[CliResult]) -> list[str]:
+    if not results:
+        return []
+    base = statistics.median(results[0].walls)
+    bytecode = ("`PYTHONDONTWRITEBYTECODE` is set: modules without an up-to-date `.pyc` are compiled from "
+                "source at every start" if os.environ.get("PYTHONDONTWRITEBYTECODE") else
+                "bytecode caches (`.pyc`) written and reused as usual")
+    L = ["## Command line: cold start and memory\n",
+         f"Fresh processes ({len(results[0].walls)} each), wall time from start to exit; peak RSS from `os.wait4`; "
+         f"× interpreter = median over the median of `python -c pass`. {bytecode}. Target of issue 6: "
+         "`tarifrules --version` ≤ 150 ms.\n",
+         "| command | best (ms) | median (ms) | × interpreter | peak RSS (MiB) | target |",
+         "|---|---:|---:|---:|---:|---|"]
+    for r in results:
+        median = statistics.median(r.walls)
+        target = (("met" if median <= 0.150 else "NOT met") + " (≤ 150 ms)") if "--version" in r.label else ""
+        L.append(f"| {r.label} | {ms(min(r.walls))} | {ms(median)} | {median / base:.1f} | "
+                 f"{r.peak_kib / 1024:.1f} | {target} |")
+    L.append("")
+    return L
+
+
 # --- report --------------------------------------------------------------------------------
 def pin_one_core() -> str:
     if not hasattr(os, "sched_setaffinity"):
@@ -562,7 +620,8 @@ def ms(x: float) -> str:
 
 
 def report(rows_n: int, loads: list[LoadResult], cold: dict[str, list[float]], results: list[Result],
-           pinning: str, command: str, loadavg: tuple[str, str], table: list[Any] | None = None) -> str:
+           pinning: str, command: str, loadavg: tuple[str, str], table: list[Any] | None = None,
+           cli: list[CliResult] | None = None) -> str:
     L: list[str] = []
     L.append("# Benchmarks of tarifrules\n")
     L.append(f"Generated {datetime.datetime.now():%Y-%m-%d %H:%M} by `{command}` (run from the repository root).\n")
@@ -645,6 +704,8 @@ def report(rows_n: int, loads: list[LoadResult], cold: dict[str, list[float]], r
             L.append(f"| {label} | {ms(min(cold[k]))} | {ms(statistics.median(cold[k]))} |")
         L.append("")
 
+    L += cli_lines(cli or [])
+
     L.append("## Targets of issue 3\n")
     if "cantine" in ref:
         v = rows_n / ref["cantine"].median
@@ -686,6 +747,11 @@ def report(rows_n: int, loads: list[LoadResult], cold: dict[str, list[float]], r
     worst_first = max(lr.first for lr in loads)
     L.append(f"- load + check, slowest file: {ms(worst_first)} ms first load, {ms(worst_warm)} ms warm median — "
              f"target < 50 ms: {'met' if max(worst_first, worst_warm) < 0.05 else 'NOT met'}")
+    version = next((r for r in cli or [] if "--version" in r.label), None)
+    if version is not None:
+        median = statistics.median(version.walls)
+        L.append(f"- CLI cold start `tarifrules --version`: {ms(median)} ms median — target ≤ 150 ms: "
+                 f"{'met' if median <= 0.150 else 'NOT met'}")
     if cold:
         fl = statistics.median(cold["first_load"])
         L.append(f"- first load in a fresh process (parser construction included): {ms(fl)} ms median "
@@ -745,6 +811,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = households(s.n)
     log("load + check ...")
     cold = bench_cold(s)
+    cli = bench_cli(s)
     loads = bench_loads(s)
     log("throughput ...")
     results = bench_throughput(rows, s, log)
@@ -756,7 +823,7 @@ def main(argv: list[str] | None = None) -> int:
     table = [*bench_evaluate_table(table_rows, s.min_reps if a.quick else 7, log, references),
              bench_batch(table_rows, 1 if a.quick else 3, log)]
 
-    text = report(s.n, loads, cold, results, pinning, command, (load_start, load_average()), table)
+    text = report(s.n, loads, cold, results, pinning, command, (load_start, load_average()), table, cli)
     print(text)
     if not a.no_write:
         write_results(text, a.output)

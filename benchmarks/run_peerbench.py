@@ -62,6 +62,32 @@ def load_average() -> str:
         return "?"
 
 
+def targets(raw: Path) -> list[str]:
+    """Issue 6's columnar target read from peerbench's raw results: at 1 M households, evaluate_table at
+    ≥ 20 M/s and ≥ 2× OpenFisca, on both workloads; and mismatches of our engines at every size."""
+    import json
+    import statistics
+
+    runs = [json.loads(line) for line in raw.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rate = {(r["engine"], r["workload"], r["n"]): r["n"] / statistics.median(r["times_s"])
+            for r in runs if "times_s" in r}
+    lines = []
+    for workload in ("cantine", "taux_effort"):
+        ours, peer = rate.get(("tarifrules-table", workload, 1_000_000)), rate.get(("openfisca", workload, 1_000_000))
+        if ours is None or peer is None:
+            continue
+        met = ours >= 20e6 and ours >= 2 * peer
+        lines.append(f"Issue 6 target, {workload}, 1 M households: `evaluate_table` {ours / 1e6:.1f} M/s, "
+                     f"{ours / peer:.1f}× OpenFisca ({peer / 1e6:.1f} M/s) — ≥ 20 M/s and ≥ 2×: "
+                     f"{'met' if met else 'NOT met'}.")
+    ours = [r for r in runs if str(r["engine"]).startswith("tarifrules")]
+    if ours:
+        bad = sum(int(r.get("mismatches", 0)) for r in ours) + sum("error" in r for r in ours)
+        lines.append(f"tarifrules engines: {bad} mismatching or failed run(s) over {len(ours)} "
+                     "(engine, workload, N) processes.")
+    return lines
+
+
 def merge(peer_results: Path, command: str, notes: list[str]) -> None:
     text = peer_results.read_text(encoding="utf-8")
     for name, api in API.items():
@@ -94,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--engines", help="comma-separated peerbench engine names (default: every installed one)")
     ap.add_argument("--out-dir", type=Path, default=Path("/tmp/tarifrules-peerbench"))
     ap.add_argument("--no-merge", action="store_true", help="leave benchmarks/RESULTS.md alone")
+    ap.add_argument("--min-reps", type=int, help="peerbench's PEERBENCH_MIN_REPS (default 3): repetitions per "
+                    "process before its time cap applies; 1 bounds the slow engines (Publicodes: ~200 s per 1 M)")
     a = ap.parse_args(argv)
 
     if not (PEERBENCH_DIR / "bench.py").is_file():
@@ -114,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
                PEERBENCH_ENGINES=",".join(engines),
                PEERBENCH_SIZES=a.sizes,
                PEERBENCH_OUT_DIR=str(a.out_dir),
+               **({"PEERBENCH_MIN_REPS": str(a.min_reps)} if a.min_reps else {}),
                PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
     command = "python benchmarks/run_peerbench.py" + "".join(" " + shlex.quote(x) for x in
                                                             (argv if argv is not None else sys.argv[1:]))
@@ -125,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
                  f"({os.cpu_count()} logical CPUs).")
     if p.returncode != 0:
         return p.returncode
+    notes += targets(a.out_dir / "results.jsonl")
     if not a.no_merge:
         merge(a.out_dir / "RESULTS.md", command, notes)
         print(f"merged {a.out_dir / 'RESULTS.md'} into {RESULTS}")
