@@ -279,10 +279,10 @@ class Evaluation:
         return explain(self, self._trace)
 
     def to_json(self) -> dict[str, Any]:
-        """The documented JSON document (validated by `models.EvaluationModel`)."""
-        from .models import EvaluationModel, dump
-
-        return dump(EvaluationModel.model_validate({
+        """The documented JSON document, `models.EvaluationModel` (built as plain data, in the
+        model's field order: tests/test_evaluation_json.py checks it against the model)."""
+        explanation = self.explain()
+        return {
             "file": self.ruleset.file,
             "date": self.date.isoformat(),
             "outputs": {
@@ -290,9 +290,9 @@ class Evaluation:
                 for name, o in self.outputs.items()
             },
             "missing": list(self.missing),
-            "explanation": self.explain().to_json(),
-            "sources": self.explain().sources_json(),
-        }))
+            "explanation": explanation.to_json(),
+            "sources": explanation.sources_json(),
+        }
 
 
 def load(path_or_text: str | Path, *, file: str | None = None) -> RuleSet:
