@@ -121,11 +121,45 @@ class Explanation:
         ]
 
 
-class _Explainer:
-    def __init__(self, symbols: Symbols, kinds: Kinds, trace: dict[Any, Any]):
+@dataclass(frozen=True)
+class _Rule:
+    """A definition of a name as explaining it needs it, whatever the household."""
+
+    piece: Piece
+    parts: tuple[n.Expr | n.Grid | n.Cases, ...]  # `si`, `sauf si` lines, body (`n.definition_parts`)
+    named: tuple[tuple[int, str], ...]  # references to names defined by rules: (node identity, name)
+
+
+class Skeleton:
+    """What explaining a household needs that no household changes, built once per rule file
+    (`RuleSet.skeleton`): the definitions of each name in priority order, the names each one
+    refers to, every expression and grid row as written. Read-only once built."""
+
+    def __init__(self, symbols: Symbols, kinds: Kinds):
         self.symbols = symbols
-        self.trace = trace
         self.kinds = kinds
+        self.rules = {name: tuple(_rule(symbols, piece) for piece in ordered_pieces(pieces))
+                      for name, pieces in symbols.pieces.items()}
+        nodes = [node for rules in self.rules.values() for rule in rules for part in rule.parts
+                 for node in n.walk(part)]
+        printer = _Printer(_Explainer(self, {}), substitute=False)
+        self.written = {id(node): printer.expr(node, 0) for node in nodes if not isinstance(node, (n.Grid, n.Cases))}
+        self.labels = {id(row): _row_label(row) for node in nodes if isinstance(node, n.Grid) for row in node.rows
+                       if row.form is not n.BoundForm.DEFAULT}
+
+
+def _rule(symbols: Symbols, piece: Piece) -> _Rule:
+    parts = n.definition_parts(piece.definition)
+    named = tuple((id(ref), ref.name) for part in parts for ref in references(part) if ref.name in symbols.pieces)
+    return _Rule(piece, parts, named)
+
+
+class _Explainer:
+    def __init__(self, skeleton: Skeleton, trace: dict[Any, Any]):
+        self.skeleton = skeleton
+        self.symbols = skeleton.symbols
+        self.trace = trace
+        self.kinds = skeleton.kinds
         self.steps: list[Step] = []
         self.done: set[str] = set()
 
@@ -151,6 +185,10 @@ class _Explainer:
 
     # -------------------------------------------------------------- text of expressions
     def text(self, node: Any, substitute: bool, depth: int | None = None) -> str:
+        if not substitute and depth is None:
+            written = self.skeleton.written.get(id(node))
+            if written is not None:
+                return written
         return _Printer(self, substitute, depth).expr(node, 0)
 
     def formula(self, node: n.Expr) -> str:
@@ -198,14 +236,14 @@ class _Explainer:
         if name in self.done or name in self.symbols.data:
             return
         self.done.add(name)
-        pieces = ordered_pieces(self.symbols.pieces[name])
+        rules = self.skeleton.rules[name]
         value = self.trace.get(("nom", name), _NOT_VISITED)
-        used = [p for p in pieces if self._visited(p)]
-        for piece in used:
-            for dependency in self._dependencies(piece):
+        used = [rule for rule in rules if self._visited(rule)]
+        for rule in used:
+            for dependency in self._dependencies(rule):
                 self.explain_name(dependency)
-        applied = self._applied(pieces)
-        for piece in used:
+        applied = self._applied(rules)
+        for piece in (rule.piece for rule in used):
             condition = piece.definition.only_if
             if condition is not None and piece is not applied:
                 verdict = self.show(self.value_of(condition), condition)
@@ -214,35 +252,33 @@ class _Explainer:
         if applied is not None:
             self._add(applied, name, f"{name} : {self._piece_text(applied)}", self.show_result(value, name))
         elif used and value is UNKNOWN:
-            self._add(used[-1], name, f"{name} : indéterminé (les règles applicables donnent des valeurs "
+            self._add(used[-1].piece, name, f"{name} : indéterminé (les règles applicables donnent des valeurs "
                       "différentes selon les données manquantes)", "indéterminé")
         elif used:
-            self._add(used[-1], name, f"{name} : {self.show_result(value, name)} (une condition est inconnue, "
+            self._add(used[-1].piece, name, f"{name} : {self.show_result(value, name)} (une condition est inconnue, "
                       "mais les règles qui peuvent s'appliquer donnent toutes cette valeur)",
                       self.show_result(value, name))
 
-    def _visited(self, piece: Piece) -> bool:
-        definition = piece.definition
-        return any(self.value_of(part) is not _NOT_VISITED for part in n.definition_parts(definition))
+    def _visited(self, rule: _Rule) -> bool:
+        return any(self.value_of(part) is not _NOT_VISITED for part in rule.parts)
 
-    def _applied(self, pieces: tuple[Piece, ...]) -> Piece | None:
-        for piece in pieces:
-            condition = piece.definition.only_if
+    def _applied(self, rules: tuple[_Rule, ...]) -> Piece | None:
+        for rule in rules:
+            condition = rule.piece.definition.only_if
             if condition is None:
-                return piece if self._visited(piece) else None
+                return rule.piece if self._visited(rule) else None
             decided = self.value_of(condition)
             if decided is True:
-                return piece
+                return rule.piece
             if decided is not False:
                 return None
         return None
 
-    def _dependencies(self, piece: Piece) -> list[str]:
+    def _dependencies(self, rule: _Rule) -> list[str]:
         names: list[str] = []
-        for part in n.definition_parts(piece.definition):
-            for ref in references(part):
-                if id(ref) in self.trace and ref.name in self.symbols.pieces and ref.name not in names:
-                    names.append(ref.name)
+        for key, name in rule.named:
+            if key in self.trace and name not in names:
+                names.append(name)
         return names
 
     def _add(self, piece: Piece, name: str, text: str, value: str) -> None:
@@ -280,7 +316,8 @@ class _Explainer:
                 shown = f"{self.text(selector, False)} = {self.show(selected, selector)}"
                 for row in rows:
                     if self.value_of(row.value) is not _NOT_VISITED:
-                        label = "à défaut" if row.form is n.BoundForm.DEFAULT else f"tranche « {_row_label(row)} »"
+                        label = "à défaut" if row.form is n.BoundForm.DEFAULT else (
+                            f"tranche « {self.skeleton.labels.get(id(row)) or _row_label(row)} »")
                         return f"{shown} → {label} → {self.formula(row.value)}"
                 return f"{shown} → la grille n'a pas de ligne « à défaut » → indéterminé"
             case n.Cases(cases=cases):
@@ -390,7 +427,7 @@ def explain(evaluation: Evaluation, trace: dict[Any, Any]) -> Explanation:
     ruleset = evaluation.ruleset
     outputs = []
     for name, output in evaluation.outputs.items():
-        explainer = _Explainer(ruleset.symbols, ruleset.kinds, trace)
+        explainer = _Explainer(ruleset.skeleton, trace)
         explainer.explain_name(name)
         outputs.append(OutputExplanation(name, output.status, output.display(), tuple(explainer.steps),
                                          evaluation.missing_for(name)))
@@ -403,7 +440,7 @@ def _sources(evaluation: Evaluation, trace: dict[Any, Any]) -> tuple[tuple[str, 
     if not evaluation.sources:
         return ()
     symbols = evaluation.ruleset.symbols
-    explainer = _Explainer(symbols, evaluation.ruleset.kinds, trace)
+    explainer = _Explainer(evaluation.ruleset.skeleton, trace)
     read = {ref.name: ref for key, ref in data_references(evaluation.ruleset.program, symbols).items() if key in trace}
     cited = []
     for datum in evaluation.ruleset.data_names:

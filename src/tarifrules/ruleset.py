@@ -31,7 +31,7 @@ from .values import UNKNOWN, format_decimal, money_value, no_negative_zero, pars
 if TYPE_CHECKING:
     from .columnar import TableResult
     from .compiled import CompiledRules
-    from .explain import Explanation
+    from .explain import Explanation, Skeleton
 
 
 
@@ -103,6 +103,13 @@ class RuleSet:
         # MEN boursier data whose « non » may only mean « not known yet » on some dates (catalogue)
         self._unreliable = unreliable_negatives(program)
         self._compiled: CompiledRules | None = None
+
+    @cached_property
+    def skeleton(self) -> Skeleton:
+        """What explaining a household needs that no household changes (built on first use)."""
+        from .explain import Skeleton
+
+        return Skeleton(self.symbols, self.kinds)
 
     @property
     def file(self) -> str:
