@@ -37,6 +37,8 @@ class Version:
 
     @classmethod
     def of(cls, ruleset: RuleSet) -> Version:
+        ruleset.compile()  # built now rather than by the first request: the generated code
+        _ = ruleset.skeleton  # and what every explanation shares
         schema = situation_schema(ruleset.program)
         reader = SituationReader(ruleset.symbols.data, set(ruleset.symbols.pieces))
         return cls(ruleset, schema, validator(schema), reader)
