@@ -34,6 +34,7 @@ class Version:
     schema: dict[str, Any]
     validator: Any
     reader: SituationReader
+    datum_validators: dict[str, Any]  # each property of `schema`, validated alone
 
     @classmethod
     def of(cls, ruleset: RuleSet) -> Version:
@@ -41,7 +42,17 @@ class Version:
         _ = ruleset.skeleton  # and what every explanation shares
         schema = situation_schema(ruleset.program)
         reader = SituationReader(ruleset.symbols.data, set(ruleset.symbols.pieces))
-        return cls(ruleset, schema, validator(schema), reader)
+        datum_validators = {name: validator(datum) for name, datum in schema["properties"].items()}
+        return cls(ruleset, schema, validator(schema), reader, datum_validators)
+
+    def accepts(self, situation: dict[str, Any]) -> bool:
+        """The verdict of `validator` on a situation (an object whose every key is a declared
+        datum with a valid value), property by property: twice as fast as the whole schema."""
+        for name, value in situation.items():
+            datum = self.datum_validators.get(name)
+            if datum is None or not datum.is_valid(value):
+                return False
+        return True
 
 
 @dataclass

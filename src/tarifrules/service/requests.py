@@ -155,7 +155,7 @@ def evaluation_request(document: Any) -> EvaluationRequest:
 
 def check_situation(version: Version, situation: dict[str, Any]) -> None:
     """Validate against the file's JSON Schema; explain refusals with the reader's diagnostics."""
-    if version.validator.is_valid(situation):
+    if version.accepts(situation):
         return
     properties = version.schema["properties"]
     refused: list[str] = []
