@@ -72,19 +72,19 @@ def parse_date(text: str) -> datetime.date | None:
 
 
 def format_decimal(value: Decimal, *, min_places: int = 0) -> str:
-    """French spelling of an exact decimal: `1234.5` → `1 234,5`; at least `min_places` places."""
-    normalized = value.normalize(WIDE)
-    places = max(min_places, -_exponent(normalized))
-    value = value.quantize(Decimal(1).scaleb(-places), context=WIDE)
-    sign = "-" if value < 0 else ""
+    """French spelling of an exact decimal: `1234.5` → `1 234,5`; at least `min_places` places.
+
+    The digits are the value's own (`format(…, "f")` never rounds): trailing zeros of the
+    fraction are dropped, then zeros added up to `min_places`."""
+    if not value.is_finite():
+        raise InvalidOperation(f"{value} n'est pas un nombre fini")
     whole, _, fraction = format(value.copy_abs(), "f").partition(".")
-    groups: list[str] = []
-    while len(whole) > 3:
-        groups.insert(0, whole[-3:])
-        whole = whole[:-3]
-    groups.insert(0, whole)
-    spelled = " ".join(groups)
-    return f"{sign}{spelled},{fraction}" if fraction else f"{sign}{spelled}"
+    fraction = fraction.rstrip("0").ljust(min_places, "0")
+    if len(whole) > 3:
+        head = len(whole) % 3 or 3
+        whole = " ".join([whole[:head], *(whole[i:i + 3] for i in range(head, len(whole), 3))])
+    sign = "-" if value < 0 else ""
+    return f"{sign}{whole},{fraction}" if fraction else f"{sign}{whole}"
 
 
 def spell_written(value: Decimal) -> str:
