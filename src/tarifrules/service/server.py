@@ -1,7 +1,8 @@
 """Running the service with uvicorn (`tarifrules serve`).
 
 uvicorn's own access log is off (it writes query strings); `app.AccessLog` writes
-method, path, status and duration instead. With several workers, each process builds
+method, path, status and duration instead. Its HTTP protocol is httptools, sending each
+response in one write (`protocol`). With several workers, each process builds
 the app from the environment (`TARIFRULES_SERVE_*`), as uvicorn requires an import string.
 """
 
@@ -50,4 +51,5 @@ def run(folder: Path, *, host: str, port: int, limit: int = DEFAULT_LIMIT, worke
     logging.getLogger("tarifrules.service").setLevel(logging.INFO if access_log else logging.WARNING)
     print(f"tarifrules : service sur http://{host}:{port} pour {folder} (Ctrl-C pour arrêter)", file=sys.stderr)
     uvicorn.run("tarifrules.service.server:app_from_environment", factory=True, host=host, port=port,
-                workers=workers, access_log=False, log_config=config, server_header=False)
+                workers=workers, access_log=False, log_config=config, server_header=False,
+                http="tarifrules.service.protocol:HttpProtocol")
