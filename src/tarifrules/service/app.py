@@ -6,6 +6,7 @@ never a body, a query string or a header (a situation is personal data).
 
 from __future__ import annotations
 
+import inspect
 import logging
 import time
 from collections.abc import Callable, Coroutine
@@ -33,6 +34,14 @@ LOG = logging.getLogger("tarifrules.service")
 
 _BODY = {"requestBody": {"required": True, "content": {"application/json": {
     "schema": EvaluationRequestModel.model_json_schema()}}}}
+
+
+# FastAPI's own OpenTelemetry (FastAPI ≥ 0.16x) stays off: where a provider is configured, its
+# spans and logs would carry query strings and exception messages, that is values of a
+# situation. Off, it is not looked for on every request either.
+_WITHOUT_TELEMETRY: dict[str, Any] = (
+    {"telemetry": {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}}
+    if "telemetry" in inspect.signature(FastAPI).parameters else {})
 
 
 class AccessLog:
@@ -121,6 +130,7 @@ def create_app(folder: str | Path, *, limit: int = DEFAULT_LIMIT, reload_interva
     registry = Registry(Path(folder), reload_interval)
     registry.refresh()
     app = FastAPI(
+        **_WITHOUT_TELEMETRY,
         title="tarifrules",
         summary="Délibérations tarifaires évaluées et expliquées",
         description="Les fichiers .tarif d'un dossier : liste, évaluation d'un foyer, explication, scopes API "
