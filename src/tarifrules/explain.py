@@ -142,7 +142,7 @@ class Skeleton:
                       for name, pieces in symbols.pieces.items()}
         nodes = [node for rules in self.rules.values() for rule in rules for part in rule.parts
                  for node in n.walk(part)]
-        printer = _Printer(_Explainer(self, {}), substitute=False)
+        printer = _Printer(_Explainer(self, {}), substitute=False)  # as written: reads no value, no trace
         self.written = {id(node): printer.expr(node, 0) for node in nodes if not isinstance(node, (n.Grid, n.Cases))}
         self.labels = {id(row): _row_label(row) for node in nodes if isinstance(node, n.Grid) for row in node.rows
                        if row.form is not n.BoundForm.DEFAULT}
