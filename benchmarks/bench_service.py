@@ -327,8 +327,9 @@ def report(rows: list[dict[str, Any]], tool: str, duration: float, mismatches: i
               "que le service et le générateur de charge (temps CPU de la machine moins le leur) ; au-delà de "
               "0,1 environ, d'autres programmes prenaient des cœurs et les chiffres sont pessimistes. Le "
               "générateur de charge partage aussi les cœurs du service. Avec plusieurs processus, le noyau "
-              "répartit les connexions entre eux à l'ouverture : avec peu de connexions la répartition peut "
-              "être inégale (2 × 4 : parfois toutes sur un seul processus). En boucle fermée, la latence "
+              "répartit les connexions entre eux à l'ouverture, et un processus réveillé le premier peut prendre "
+              "la plupart de celles ouvertes d'un coup : la répartition peut être inégale, et le débit d'un "
+              "scénario à 2 processus proche de celui d'un seul. En boucle fermée, la latence "
               "moyenne est le nombre de connexions divisé par le débit : au-delà d'un certain nombre de "
               "connexions, le p99 dépasse l'objectif quel que soit le débit.", ""]
     return "\n".join(lines)
