@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from . import nodes as n
-from .parser import parse
 from .span import Span
 
 __all__ = ["HEADER_ORDER", "format_program", "format_source"]
@@ -54,6 +53,8 @@ _BLANK = _Line(0, "")
 
 def format_source(text: str, file: str = "<texte>") -> str:
     """Parse `.tarif` text and return it formatted; raises `TarifError` on a syntax error."""
+    from .parser import parse  # (the grammar loads here: printing a program needs none)
+
     return format_program(parse(text, file))
 
 
@@ -176,14 +177,15 @@ def _case_line(index: int, case: n.Case) -> _Line:
 
 
 def _grid_lines(rows: Sequence[n.GridRow]) -> list[_Line]:
-    bounds = [_bounds(row) for row in rows]
+    bounds = [bounds_text(row) for row in rows]
     width = max(len(bound) for bound in bounds)
     texts = [f"{bound.ljust(width)} : {_chain(row.value)}" for bound, row in zip(bounds, rows, strict=True)]
     comments_at = max(len(text) for text in texts)
     return [_Line(2, text, _source(row.span), comments_at) for text, row in zip(texts, rows, strict=True)]
 
 
-def _bounds(row: n.GridRow) -> str:
+def bounds_text(row: n.GridRow) -> str:
+    """A grid row's bounds as the file writes them: « de 400 € à 700 € exclu », « à défaut »."""
     match row.form, row.lower, row.upper:
         case n.BoundForm.RANGE, n.Bound() as lower, n.Bound() as upper:
             return f"de {_bound(lower)} à {_bound(upper)}"

@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
-from pathlib import Path
 
 from lark import Lark, Token, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.exceptions import VisitError
@@ -17,6 +16,7 @@ from lark.exceptions import VisitError
 from . import nodes as n
 from .build import AstBuilder
 from .diagnostics import Diagnostic, TarifError, error
+from .source import grammar_path
 from .span import Span
 
 # What each terminal means, in the words of the language reference.
@@ -58,19 +58,10 @@ _EXPECTED_WORDS: dict[str, str] = {
 
 
 
-def _grammar_text() -> str:
-    """The grammar ships inside the wheel; in a source checkout it lives in `grammars/`."""
-    here = Path(__file__).resolve().parent
-    packaged = here / "tarif.lark"
-    if packaged.is_file():
-        return packaged.read_text(encoding="utf-8")
-    return (here.parents[1] / "grammars" / "tarif.lark").read_text(encoding="utf-8")
-
-
 @functools.cache
 def _parser() -> Lark:
     return Lark(
-        _grammar_text(),
+        grammar_path().read_text(encoding="utf-8"),
         parser="lalr",
         lexer="contextual",
         propagate_positions=True,

@@ -17,12 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import nodes as n
-from .checks import check_program
 from .checks.catalogue import unreliable_negatives, unreliable_on
 from .checks.types import node_kinds
 from .diagnostics import Diagnostic, TarifError, error
 from .evaluate import NOT_APPLICABLE, Compiler, Env
-from .parser import parse
 from .situation import SituationReader
 from .source import read_source
 from .symbols import Symbols, collect
@@ -309,6 +307,15 @@ def load(path_or_text: str | Path, *, file: str | None = None) -> RuleSet:
     kept on `RuleSet.warnings`.
     """
     text, name = read_source(path_or_text, file)
+    return checked(text, name)
+
+
+def checked(text: str, name: str) -> RuleSet:
+    """The rule set of `text`, read from the file `name`: parsed and checked (`TarifError` if the
+    file has errors). The grammar and the checks load here, on first use."""
+    from .checks import check_program
+    from .parser import parse
+
     program = parse(text, name)
     diagnostics = check_program(program)
     errors = [d for d in diagnostics if d.is_error]

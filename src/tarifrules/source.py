@@ -10,6 +10,13 @@ from .span import Span
 MAX_BYTES = 5_000_000
 
 
+def grammar_path() -> Path:
+    """The grammar of the language: inside the wheel, or in `grammars/` in a source checkout."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "tarif.lark"
+    return packaged if packaged.is_file() else here.parents[1] / "grammars" / "tarif.lark"
+
+
 def looks_like_text(value: str) -> bool:
     """A string holding rule text rather than a path."""
     return "\n" in value

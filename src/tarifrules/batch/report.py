@@ -13,7 +13,7 @@ import numpy.typing as npt
 
 from .. import nodes as n
 from ..columnar import ERROR, OK, UNDETERMINED
-from ..formatter import _bounds
+from ..formatter import bounds_text
 from ..values import format_decimal, spell
 from .run import Amounts, BatchResult
 
@@ -78,7 +78,7 @@ def summary(result: BatchResult) -> list[str]:
 
 
 def _tranche_label(row: n.GridRow) -> str:
-    return _bounds(row)
+    return bounds_text(row)
 
 
 def _distribution(result: BatchResult, name: str) -> list[str]:

@@ -1,4 +1,4 @@
-"""Static checks: a tuple of pure functions `Context → diagnostics`, run in order.
+"""Static checks: pure functions `Context → diagnostics`, run in order.
 
 Each module holds one family of checks. `check_program` never raises: a check that
 meets a construct an earlier error made meaningless stays silent rather than cascade.
@@ -7,31 +7,15 @@ meets a construct an earlier error made meaningless stays silent rather than cas
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from .. import nodes as n
 from ..diagnostics import Diagnostic
-from ..symbols import collect
-from .catalogue import check_catalogue, check_profile
-from .context import Context
-from .cycles import check_cycles
-from .examples import check_examples
-from .grids import check_grids
-from .header import check_header
-from .names import check_names
-from .priorities import check_priorities
-from .types import infer_types
 
-Check = Callable[[Context], Iterable[Diagnostic]]
+if TYPE_CHECKING:
+    from .context import Context
 
-CHECKS: tuple[Check, ...] = (
-    check_header,
-    check_names,
-    check_cycles,
-    check_grids,
-    check_priorities,
-    check_examples,
-    check_catalogue,
-)
+Check = Callable[["Context"], Iterable[Diagnostic]]
 
 
 def check_program(program: n.Program, profile: str | None = None) -> list[Diagnostic]:
@@ -39,6 +23,19 @@ def check_program(program: n.Program, profile: str | None = None) -> list[Diagno
 
     `profile` (`cantine-1-euro`) adds the checks of a named set of conditions.
     """
+    # The families load here, not with the package: a checked rule set read back from the
+    # cache (`rulecache`) needs `checks.types` and `checks.catalogue`, never the others.
+    from ..symbols import collect
+    from .catalogue import check_catalogue, check_profile
+    from .context import Context
+    from .cycles import check_cycles
+    from .examples import check_examples
+    from .grids import check_grids
+    from .header import check_header
+    from .names import check_names
+    from .priorities import check_priorities
+    from .types import infer_types
+
     symbols = collect(program)
     kinds, type_problems = infer_types(program, symbols)
     context = Context(program, symbols, kinds)
@@ -48,7 +45,8 @@ def check_program(program: n.Program, profile: str | None = None) -> list[Diagno
     diagnostics.extend(structural)
     if not any(d.is_error for d in structural):
         # Later checks evaluate conditions: they need names resolved, no cycle, sound types.
-        for check in CHECKS[3:]:
+        later: tuple[Check, ...] = (check_grids, check_priorities, check_examples, check_catalogue)
+        for check in later:
             diagnostics.extend(check(context))
         if profile is not None:
             diagnostics.extend(check_profile(context, profile))

@@ -14,6 +14,7 @@ Exit codes (documented in docs/cli.md):
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -51,10 +52,10 @@ def _print_error(exc: TarifError, *, err: bool = True) -> None:
 
 def _load(path: str) -> RuleSet:
     from ..diagnostics import TarifError
-    from ..ruleset import load
+    from ..rulecache import load_cached
 
     try:
-        return load(Path(path))
+        return load_cached(path)
     except TarifError as exc:
         _print_error(exc)
         sys.exit(EXIT_PROBLEMS)
@@ -183,6 +184,9 @@ def _translate(message: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    # No command does linear algebra: one OpenBLAS thread, or NumPy's import starts workers that
+    # spin on the other core while `batch` reads and writes files there (a caller's setting wins).
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     try:
         cli.main(args=list(argv) if argv is not None else None, prog_name="tarifrules", standalone_mode=False)
     except click.UsageError as exc:

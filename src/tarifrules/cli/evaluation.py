@@ -132,12 +132,12 @@ def test_command(files: tuple[str, ...]) -> None:
     from ..diagnostics import TarifError
     from ..examples import run_examples
     from ..render import render_diagnostics
-    from ..ruleset import load
+    from ..rulecache import load_cached
 
     passed = failed = 0
     for file in files:
         try:
-            ruleset = load(Path(file))
+            ruleset = load_cached(file)
         except TarifError as exc:
             click.echo(f"ERREUR {file} : le fichier ne se charge pas")
             click.echo(render_diagnostics(exc.diagnostics, exc.sources))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -17,6 +18,10 @@ from .common import (
     _print_error,
     cli,
 )
+
+if TYPE_CHECKING:
+    from ..batch.files import Population
+    from ..ruleset import RuleSet
 
 
 @cli.command("sql")
@@ -92,16 +97,19 @@ def serve_command(folder: str, port: int, host: str, limit: int, workers: int) -
 def batch_command(file: str, population: str, output: str, mappings: tuple[str, ...], day: str | None,
                   other_file: str | None, engine: str, dsn: str | None) -> None:
     """Calcule toute une population (fichier CSV ou Parquet)."""
-    from ..batch.engines import choose_engine
-    from ..batch.files import FileProblem, file_format, read_population, write_population
+    from ..batch.files import FileProblem, file_format, write_population
 
     if not output:
         _fail("-o SORTIE est obligatoire : le fichier des résultats (.csv ou .parquet)",
               "exemple : tarifrules batch regles.tarif menages.csv -o tarifs.csv")
-    if engine == "auto":
-        engine = "numpy" if mappings or other_file else choose_engine(population)
-    if engine != "numpy":
-        _batch_on_engine(file, population, output, day, engine, dsn, bool(mappings or other_file))
+    if engine not in ("auto", "numpy") and (mappings or other_file):
+        _fail("--map et --compare ne sont disponibles qu'avec --moteur numpy",
+              "nommez les colonnes comme les données, ou calculez sans --moteur")
+    if engine == "postgres" and not dsn:
+        _fail("--moteur postgres demande --dsn", 'exemple : --dsn "host=localhost dbname=famille" ; '
+              "ENTREE est alors le nom de la table")
+    if engine == "auto" and (mappings or other_file):
+        engine = "numpy"
     mapping: dict[str, str] = {}
     for item in mappings:
         column, sep, datum = item.partition("=")
@@ -111,7 +119,7 @@ def batch_command(file: str, population: str, output: str, mappings: tuple[str, 
     # Two cores: Arrow reads the file (then writes the results) without the GIL while Python
     # checks the rules (then sums up); problems are still reported in order: rules, then files.
     with ThreadPoolExecutor(max_workers=1) as worker:
-        reading = worker.submit(read_population, population)
+        reading = worker.submit(_engine_and_population, population, engine)
         from ..batch.report import comparison, summary  # (the rules' modules load while the file is read)
         from ..batch.run import MappingProblem, data_columns, run_batch
         from ..diagnostics import TarifError
@@ -119,7 +127,9 @@ def batch_command(file: str, population: str, output: str, mappings: tuple[str, 
         rulesets = [_load(file), *([_load(other_file)] if other_file else [])]
         try:
             file_format(output)
-            read = reading.result()
+            engine, read = reading.result()
+            if read is None:
+                _batch_on_engine(rulesets[0], population, output, day, engine, dsn)
             date = rulesets[0].evaluate_table({}, date=day).date  # no row: only the date is checked
             for ruleset in rulesets[1:]:
                 ruleset.evaluate_table({}, date=date)
@@ -151,22 +161,24 @@ def batch_command(file: str, population: str, output: str, mappings: tuple[str, 
     sys.exit(EXIT_PROBLEMS if results[0].error_count else EXIT_OK)
 
 
-def _batch_on_engine(file: str, population: str, output: str, day: str | None, engine: str, dsn: str | None,
-                     numpy_only: bool) -> None:
+def _engine_and_population(population: str, engine: str) -> tuple[str, Population | None]:
+    """The engine `--moteur` names or `auto` chooses, and the file read when NumPy computes."""
+    from ..batch.engines import choose_engine
+    from ..batch.files import read_population
+
+    if engine == "auto":
+        engine = choose_engine(population)
+    return engine, read_population(population) if engine == "numpy" else None
+
+
+def _batch_on_engine(ruleset: RuleSet, population: str, output: str, day: str | None, engine: str,
+                     dsn: str | None) -> NoReturn:
     """`batch --moteur duckdb|postgres`: the generated SQL computes, tarifrules writes and sums up."""
     from ..batch.engines import engine_summary, run_on_engine
-    from ..batch.files import FileProblem, file_format, write_population
+    from ..batch.files import FileProblem, write_population
     from ..diagnostics import TarifError
 
-    if numpy_only:
-        _fail("--map et --compare ne sont disponibles qu'avec --moteur numpy",
-              "nommez les colonnes comme les données, ou calculez sans --moteur")
-    if engine == "postgres" and not dsn:
-        _fail("--moteur postgres demande --dsn", 'exemple : --dsn "host=localhost dbname=famille" ; '
-              "ENTREE est alors le nom de la table")
-    ruleset = _load(file)
     try:
-        file_format(output)
         date = ruleset.evaluate({}, date=day).date
         table = run_on_engine(ruleset, population, engine, dsn, date)
         write_population(table, output)

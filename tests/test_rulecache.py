@@ -1,0 +1,161 @@
+"""The command line's cache of checked rule files: same rule set as `load`, never stale,
+never an error kept, never a failure of its own."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tarifrules import rulecache
+from tarifrules.diagnostics import TarifError
+from tarifrules.ruleset import load
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "deliberations"
+CANTINE = EXAMPLES / "restauration-scolaire.tarif"
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("TARIFRULES_CACHE", str(folder))
+    return folder
+
+
+def _copy(tmp_path: Path, source: Path = CANTINE, name: str = "regles.tarif") -> Path:
+    target = tmp_path / name
+    target.write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    return target
+
+
+@pytest.mark.parametrize("file", sorted(EXAMPLES.glob("*.tarif")), ids=lambda p: p.stem)
+def test_a_rule_set_read_back_is_the_one_load_gives(cache: Path, file: Path) -> None:
+    written = rulecache.load_cached(file)
+    assert len(list(cache.glob("*.pickle"))) == 1
+    read_back = rulecache.load_cached(file)
+    reference = load(file)
+    for ruleset in (written, read_back):
+        assert ruleset.program == reference.program
+        assert ruleset.warnings == reference.warnings
+        assert ruleset.source == reference.source
+    situation = {d: None for d in reference.data_names}
+    day = reference.valid_from
+    assert read_back.evaluate(situation, date=day).to_json() == reference.evaluate(situation, date=day).to_json()
+
+
+def test_a_hit_loads_neither_the_grammar_nor_the_checks(cache: Path) -> None:
+    code = ("import sys\nfrom tarifrules.rulecache import load_cached\n"
+            f"load_cached({str(CANTINE)!r})\n"
+            "print(sorted(m for m in sys.modules if m == 'lark' or m.startswith(('tarifrules.parser', "
+            "'tarifrules.checks.grids', 'tarifrules.checks.names'))))")
+    env = {**os.environ, "TARIFRULES_CACHE": str(cache)}
+    first = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    second = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert first.stdout.strip() != "[]"  # a miss parses and checks
+    assert second.stdout.strip() == "[]"
+
+
+def test_an_edited_file_is_checked_again(cache: Path, tmp_path: Path) -> None:
+    file = _copy(tmp_path)
+    before = rulecache.load_cached(file)
+    file.write_text(file.read_text(encoding="utf-8").replace("1,00 €", "1,10 €", 1), encoding="utf-8")
+    after = rulecache.load_cached(file)
+    assert after.program != before.program
+    assert after.program == load(file).program
+    assert len(list(cache.glob("*.pickle"))) == 2
+
+
+def test_the_same_text_under_another_name_keeps_its_own_name(cache: Path, tmp_path: Path) -> None:
+    one, other = _copy(tmp_path, name="un.tarif"), _copy(tmp_path, name="autre.tarif")
+    assert rulecache.load_cached(one).file == str(one)
+    assert rulecache.load_cached(other).file == str(other)
+
+
+def test_a_file_with_errors_is_never_kept(cache: Path, tmp_path: Path) -> None:
+    file = _copy(tmp_path)
+    file.write_text(file.read_text(encoding="utf-8").replace("tarif_repas : tarif_base", "tarif_repas : tarif_bas"),
+                    encoding="utf-8")
+    with pytest.raises(TarifError) as reference:
+        load(file)
+    for _ in range(2):
+        with pytest.raises(TarifError) as caught:
+            rulecache.load_cached(file)
+        assert caught.value.diagnostics == reference.value.diagnostics
+    assert not cache.exists() or not list(cache.glob("*.pickle"))
+
+
+def test_an_unreadable_file_is_the_error_load_gives(cache: Path, tmp_path: Path) -> None:
+    with pytest.raises(TarifError) as caught:
+        rulecache.load_cached(tmp_path / "absent.tarif")
+    assert [d.code for d in caught.value.diagnostics] == ["F001"]
+
+
+def test_a_damaged_entry_is_only_a_miss(cache: Path) -> None:
+    rulecache.load_cached(CANTINE)
+    (entry,) = cache.glob("*.pickle")
+    for damage in (b"", b"not a pickle", entry.read_bytes()[:100]):
+        entry.write_bytes(damage)
+        assert rulecache.load_cached(CANTINE).program == load(CANTINE).program
+    assert rulecache.load_cached(CANTINE).program == load(CANTINE).program  # rewritten whole
+
+
+def test_a_folder_that_cannot_be_written_is_no_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocked = tmp_path / "fichier"
+    blocked.write_text("pas un dossier", encoding="utf-8")
+    monkeypatch.setenv("TARIFRULES_CACHE", str(blocked / "cache"))
+    assert rulecache.load_cached(CANTINE).program == load(CANTINE).program
+
+
+def test_the_cache_can_be_turned_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TARIFRULES_CACHE", "non")
+    assert rulecache.cache_folder() is None
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    rulecache.load_cached(CANTINE)
+    assert not any(tmp_path.iterdir())
+
+
+def test_the_default_folder_follows_xdg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TARIFRULES_CACHE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert rulecache.cache_folder() == tmp_path / "xdg" / "tarifrules"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert rulecache.cache_folder() == tmp_path / ".cache" / "tarifrules"
+
+
+def test_another_tarifrules_reads_no_entry_of_this_one(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rulecache.load_cached(CANTINE)
+    monkeypatch.setattr(rulecache, "_code_stamp", lambda: b"another version")
+    rulecache.load_cached(CANTINE)
+    assert len(list(cache.glob("*.pickle"))) == 2
+
+
+def test_the_stamp_covers_the_code_the_grammar_and_the_catalogue() -> None:
+    rulecache._code_stamp.cache_clear()
+    try:
+        seen: list[str] = []
+        real_stat = Path.stat
+
+        def recording(self: Path, *args: object, **kwargs: object) -> os.stat_result:
+            seen.append(self.name)
+            return real_stat(self, *args, **kwargs)  # type: ignore[arg-type]
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(Path, "stat", recording)
+            rulecache._code_stamp()
+        assert {"tarif.lark", "catalogue.json", "grids.py", "rulecache.py"} <= set(seen)
+    finally:
+        rulecache._code_stamp.cache_clear()
+
+
+def test_old_entries_are_removed_beyond_the_limit(cache: Path, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rulecache, "MAX_ENTRIES", 2)
+    for name in ("a.tarif", "b.tarif", "c.tarif"):
+        rulecache.load_cached(_copy(tmp_path, name=name))
+    assert len(list(cache.glob("*.pickle"))) == 2
+    assert not list(cache.glob("*.tmp"))
