@@ -141,21 +141,27 @@ print(time.perf_counter() - t0)
 """
 
 
-def bench_batch(n: int, reps: int, log: Callable[[str], None]) -> TableResult:
-    """`tarifrules batch` end to end in a fresh process (start, imports, load, read, compute, write, summary)."""
+def bench_batch(n: int, reps: int, log: Callable[[str], None], *, cached: bool) -> TableResult:
+    """`tarifrules batch` end to end in a fresh process (start, imports, load, read, compute, write, summary);
+    `cached`: the rule file was checked by an earlier command (rules cache), else the cache is off."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     qf, known, job = population(n)
-    r = TableResult("tarifrules batch (Parquet → Parquet, new process)", "cantine", n)
+    label = "checked rules from the cache" if cached else "rules cache off"
+    r = TableResult(f"tarifrules batch (Parquet → Parquet, new process, {label})", "cantine", n)
     cli = [sys.executable, "-m", "tarifrules.cli"]
     with tempfile.TemporaryDirectory() as folder:
         source, target = os.path.join(folder, "menages.parquet"), os.path.join(folder, "tarifs.parquet")
         pq.write_table(pa.table({"quotient_familial": pa.array(qf, mask=~known), "demandeur_emploi": job}), source)
         command = [*cli, "batch", str(EXAMPLES / FILES["cantine"][0]), source, "-o", target, "--date", "01/09/2025"]
+        env = {**os.environ, "TARIFRULES_CACHE": os.path.join(folder, "cache") if cached else "non"}
+        if cached:  # an earlier command checked the file (`tarifrules test`, `eval`…)
+            subprocess.run([*cli, "test", str(EXAMPLES / FILES["cantine"][0])], capture_output=True, env=env,
+                           check=True)
         for _ in range(reps):
             c0, t0 = _children_cpu(), time.perf_counter()
-            done = subprocess.run(command, capture_output=True, text=True)
+            done = subprocess.run(command, capture_output=True, text=True, env=env)
             r.times.append(time.perf_counter() - t0)
             r.cpu.append(_children_cpu() - c0)
             if done.returncode != 0:
@@ -169,7 +175,8 @@ def bench_batch(n: int, reps: int, log: Callable[[str], None]) -> TableResult:
         cents = np.array([int(v * 100) if v is not None else -1 for v in prices.to_pylist()])
         r.mismatches = int(np.count_nonzero(cents != numpy_cents("cantine", qf, known, job)))
     r.note = "baseline: the hand-written NumPy pass reads and writes the Parquet files (timed in its process)"
-    log(f"  tarifrules batch     {statistics.median(r.times):.2f} s for {n:,} rows, mismatches={r.mismatches}")
+    log(f"  tarifrules batch ({label})  {statistics.median(r.times):.2f} s for {n:,} rows, "
+        f"mismatches={r.mismatches}")
     return r
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import nodes as n
-from .checks.catalogue import unreliable_negatives, unreliable_on
+from .catalogue.negatives import unreliable_negatives, unreliable_on
 from .checks.types import node_kinds
 from .diagnostics import Diagnostic, TarifError, error
 from .evaluate import NOT_APPLICABLE, Compiler, Env
@@ -98,8 +98,9 @@ class RuleSet:
         self._traced_outputs = tuple((d.name, self._tracing.name(d.name)) for d in program.outputs)
         self.kinds = node_kinds(program, self.symbols)
         self._reader = SituationReader(self.symbols.data, set(self.symbols.pieces))
-        # MEN boursier data whose « non » may only mean « not known yet » on some dates (catalogue)
-        self._unreliable = unreliable_negatives(program)
+        # (datum, catalogue entry, negative values): MEN boursier data whose « non » may only mean
+        # « not known yet » on some dates (`catalogue.negatives`)
+        self.unreliable = unreliable_negatives(program)
         self._compiled: CompiledRules | None = None
 
     @cached_property
@@ -128,7 +129,7 @@ class RuleSet:
     def evaluate(self, situation: Mapping[str, Any], *, date: datetime.date | str | None = None) -> Evaluation:
         """Evaluate one household (by the compiled rules). Raises `TarifError` for a bad situation or date."""
         day = self._check_date(date)
-        if self._unreliable:
+        if self.unreliable:
             data, set_aside = self._read(situation, day)
         else:
             data, set_aside = self._reader.read(situation), ()
@@ -150,7 +151,7 @@ class RuleSet:
         """The situation's typed data, and the data given but read as unknown on `day`."""
         data = self._reader.read(situation)
         set_aside: list[str] = []
-        for name, entry, negatives in self._unreliable:
+        for name, entry, negatives in self.unreliable:
             if name in data and data[name] in negatives and unreliable_on(entry, day):
                 del data[name]  # before mid-October a negative answer is read as unknown
                 set_aside.append(name)
@@ -161,7 +162,7 @@ class RuleSet:
         if self._compiled is None:
             from .compiled import CompiledRules
 
-            negatives = {name: values for name, _, values in self._unreliable}
+            negatives = {name: values for name, _, values in self.unreliable}
             self._compiled = CompiledRules(self.symbols, self._reader, _output_factory, negatives)
         return self._compiled
 
@@ -180,7 +181,7 @@ class RuleSet:
             hint = f"vouliez-vous dire « {close[0]} » ?" if close else (
                 "résultats déclarés : " + ", ".join(self.symbols.outputs) if self.symbols.outputs else None)
             raise TarifError([error("E007", f"« {output} » n'est pas un résultat déclaré dans le fichier", hint=hint)])
-        set_aside = frozenset(name for name, entry, _ in self._unreliable if unreliable_on(entry, day))
+        set_aside = frozenset(name for name, entry, _ in self.unreliable if unreliable_on(entry, day))
         return self.compile().function(output, set_aside)
 
     def _check_date(self, date: datetime.date | str | None) -> datetime.date:

@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from .. import nodes as n
 from ..columnar import ERROR, STATUS_WORDS, UNDETERMINED, TableResult
-from ..columnar.outputs import numbers_to_arrow
+from ..columnar.outputs import fixed_width_to_arrow, numbers_to_arrow
 
 if TYPE_CHECKING:
     from ..ruleset import RuleSet
@@ -94,7 +94,8 @@ class BatchResult:
         dictionary-encoded: a handful of distinct values)."""
         import pyarrow as pa
 
-        status = pa.DictionaryArray.from_arrays(pa.array(self.status, type=pa.int8()), list(STATUS_WORDS))
+        status = pa.DictionaryArray.from_arrays(fixed_width_to_arrow(pa.int8(), self.status),
+                                                pa.array(STATUS_WORDS, type=pa.string()))
         extra = {**self.arrays, STATUS_COLUMN: status, MISSING_COLUMN: self.missing_text}
         for name, array in extra.items():
             if name in table.column_names:
@@ -201,5 +202,5 @@ def _missing_text(ruleset: RuleSet, parts: list[tuple[int, TableResult]], status
     else:
         combos, index = np.unique(code, return_inverse=True)
     words = [", ".join(d for bit, d in enumerate(names) if int(c) >> bit & 1) for c in combos]
-    indices = pa.array(index.astype(np.int32), mask=status != UNDETERMINED, type=pa.int32())
+    indices = fixed_width_to_arrow(pa.int32(), index.astype(np.int32), status == UNDETERMINED)
     return pa.DictionaryArray.from_arrays(indices, pa.array(words, type=pa.string()))

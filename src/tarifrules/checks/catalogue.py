@@ -18,8 +18,8 @@ Each datum of `données` is bound to a catalogue entry by the words after its co
   less offered above a quotient familial of 1 000 € (allowed only under a convention
   signed before 1 August 2022).
 
-`unreliable_negatives` is what `RuleSet.evaluate` uses to read such a negative answer,
-evaluated before mid-October, as unknown.
+What evaluation does with such a negative answer (read as unknown before mid-October) is
+in `tarifrules.catalogue.negatives`.
 """
 
 from __future__ import annotations
@@ -33,6 +33,13 @@ from decimal import Decimal
 
 from .. import nodes as n
 from ..catalogue import CatalogueEntry, load_catalogue
+from ..catalogue.negatives import (
+    NULL_WORDS,
+    UNRELIABLE_FROM,
+    entry_of,
+    unreliable_negatives,
+    unreliable_until,
+)
 from ..dgfip.years import AVAILABLE_FROM, first_unserved_day, income_year_choice
 from ..diagnostics import Diagnostic, error, warning
 from ..symbols import definition_references
@@ -41,22 +48,10 @@ from .context import Context
 
 __all__ = [
     "CANTINE_SOURCE",
-    "NULL_WORDS",
     "PROFILES",
     "check_catalogue",
     "check_profile",
-    "entry_of",
-    "negative_values",
-    "unreliable_negatives",
-    "unreliable_on",
 ]
-
-NULL_WORDS = frozenset({"aucun", "aucune", "néant", "sans", "non_boursier", "non-boursier"})
-"""Words a `parmi (…)` may add for an entry whose value can be null (`null_means`)."""
-
-UNRELIABLE_FROM = (8, 1)
-"""(month, day) the MEN base of boursiers is purged each year: a negative answer is unreliable
-from this day to the entry's `negative_unreliable_before` (15/10)."""
 
 CANTINE_SOURCE = "https://solidarites.gouv.fr/proposer-une-tarification-sociale-dans-les-cantines-la-cantine-1-euro"
 """Where the conditions of the « cantine à 1 € » aid were read (see docs/erreurs.md, T065)."""
@@ -73,13 +68,6 @@ _INCOME_ENTRIES = frozenset({"quotient familial caf", "quotient familial msa", "
                              "ressources annuelles eaje"})
 _INCOME_WORDS = re.compile(r"\b(quotient|revenus?|ressources?)\b")
 _QF_ENTRIES = frozenset({"quotient familial caf", "quotient familial msa"})
-
-
-def entry_of(declaration: n.Declaration) -> CatalogueEntry | None:
-    """The catalogue entry a datum is bound to (None: no description, or no match)."""
-    if not declaration.description:
-        return None
-    return load_catalogue().lookup(declaration.description)
 
 
 # ------------------------------------------------------------------ the checks
@@ -228,21 +216,8 @@ def _income_years(context: Context) -> Iterator[Diagnostic]:
 # ------------------------------------------------------------------ mid-October (MEN)
 
 
-def _day_month(entry: CatalogueEntry) -> tuple[int, int] | None:
-    if entry.negative_unreliable_before is None:
-        return None
-    day, month = entry.negative_unreliable_before.split("/")
-    return int(month), int(day)
-
-
-def unreliable_on(entry: CatalogueEntry, day: datetime.date) -> bool:
-    """True when a negative answer of the entry, read on `day`, may only mean "not known yet"."""
-    until = _day_month(entry)
-    return until is not None and UNRELIABLE_FROM <= (day.month, day.day) < until
-
-
 def _period_meets_window(entry: CatalogueEntry, start: datetime.date, end: datetime.date | None) -> bool:
-    until = _day_month(entry)
+    until = unreliable_until(entry)
     if until is None:
         return False
     if end is None:
@@ -253,27 +228,6 @@ def _period_meets_window(entry: CatalogueEntry, start: datetime.date, end: datet
         if start < window_end and end >= window_start:
             return True
     return False
-
-
-def negative_values(declaration: n.Declaration, entry: CatalogueEntry) -> frozenset[object]:
-    """The values of the datum that mean "no" for the entry: `non`, or the word for a null échelon."""
-    if declaration.type.kind is n.Kind.BOOLEEN:
-        return frozenset({False})
-    if declaration.type.kind is n.Kind.ENUM and entry.null_means:
-        return frozenset(c for c in declaration.type.choices if c in NULL_WORDS)
-    return frozenset()
-
-
-def unreliable_negatives(program: n.Program) -> tuple[tuple[str, CatalogueEntry, frozenset[object]], ...]:
-    """(datum, entry, negative values) for each datum whose negative answer is unreliable before a date."""
-    found = []
-    for declaration in program.data:
-        entry = entry_of(declaration)
-        if entry is not None and entry.negative_unreliable_before and entry.kind is not None:
-            negatives = negative_values(declaration, entry)
-            if negatives:
-                found.append((declaration.name, entry, negatives))
-    return tuple(found)
 
 
 def _mid_october(context: Context) -> Iterator[Diagnostic]:

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .. import nodes as n
-from ..checks.catalogue import unreliable_negatives, unreliable_on
+from ..catalogue.negatives import unreliable_on
 from ..diagnostics import TarifError
 from .columns import Col, NotVectorisable, either
 from .compiler import ColumnEvaluator, GridMatch
@@ -143,7 +143,7 @@ def _set_aside_unreliable(ruleset: RuleSet, columns: dict[str, Col], vocabulary:
                           day: datetime.date, size: int) -> dict[str, Col]:
     """Before mid-October, a negative answer of some data only means "not known yet" (catalogue)."""
     columns = dict(columns)
-    for name, entry, negatives in unreliable_negatives(ruleset.program):
+    for name, entry, negatives in ruleset.unreliable:
         if not unreliable_on(entry, day) or name not in columns:
             continue
         col = columns[name]

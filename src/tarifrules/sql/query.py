@@ -20,7 +20,7 @@ from decimal import Decimal
 from sqlglot import exp
 
 from .. import nodes as n
-from ..checks.catalogue import unreliable_negatives, unreliable_on
+from ..catalogue.negatives import unreliable_negatives, unreliable_on
 from ..diagnostics import TarifError, error
 from ..ruleset import RuleSet
 from .compiler import DatumColumn, SqlCompiler, column, sql_kind
