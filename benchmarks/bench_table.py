@@ -202,7 +202,7 @@ def report_lines(results: list[TableResult]) -> list[str]:
              "Mismatches: rows whose price (exact cents) differs from that pass or that are not `ok`, plus a "
              "20 000-row sample of the pass checked against hand-written `Decimal` Python. Targets (issue 6): "
              "evaluate_table ≥ 20 M rows/s on both workloads; `tarifrules batch` on a 1 M-row Parquet file "
-             "under 5 s end to end.\n",
+             "under 5 s end to end; contract check D2 also wants it within 4 × the hand-written NumPy pass.\n",
              "| measure | workload | rows | rows/s (median wall) | rows per CPU-second | median wall (s) | "
              "median CPU (s) | CPU share | hand-written NumPy, wall (s) | × NumPy (wall) | target | mismatches | "
              "reps |",
@@ -216,8 +216,9 @@ def report_lines(results: list[TableResult]) -> list[str]:
             target = "– (1 M rows)"
         elif r.what == "evaluate_table":
             target = "met (≥ 20 M/s)" if r.rows / cpu >= 20e6 else "NOT met (≥ 20 M/s)"
-        else:
-            target = "met (< 5 s)" if wall < 5 else "NOT met (< 5 s)"
+        else:  # the issue's 5 s, and contract check D2's ratio to the hand-written pass
+            target = (f"{'met' if wall < 5 else 'NOT met'} (< 5 s); "
+                      f"{'met' if wall <= 4 * base else 'NOT met'} (≤ 4 × NumPy, check D2)")
         lines.append(f"| {r.what} | {r.workload} | {_count(r.rows)} | {_count(r.rows / wall)} | "
                      f"{_count(r.rows / cpu) if r.cpu else '–'} | {wall:.3f} | {cpu:.3f} | {share} | {base:.3f} | "
                      f"{wall / base:.1f} | {target} | {r.mismatches} | {len(r.times)} |")

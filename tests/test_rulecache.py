@@ -41,16 +41,30 @@ def test_a_rule_set_read_back_is_the_one_load_gives(cache: Path, file: Path) -> 
         assert ruleset.program == reference.program
         assert ruleset.warnings == reference.warnings
         assert ruleset.source == reference.source
+        assert ruleset.unreliable == reference.unreliable
     situation = {d: None for d in reference.data_names}
     day = reference.valid_from
     assert read_back.evaluate(situation, date=day).to_json() == reference.evaluate(situation, date=day).to_json()
 
 
-def test_a_hit_loads_neither_the_grammar_nor_the_checks(cache: Path) -> None:
+def test_a_negative_answer_before_mid_october_stays_unknown_when_read_back(cache: Path) -> None:
+    boursier = Path(__file__).parent / "golden" / "diagnostics" / "T064-boursier-avant-mi-octobre.tarif"
+    rulecache.load_cached(boursier)
+    read_back, reference = rulecache.load_cached(boursier), load(boursier)
+    assert [u.datum for u in read_back.unreliable] == ["boursier"]  # (catalogue: unreliable until 15/10)
+    for day, set_aside in (("01/09/2025", ("boursier",)), ("20/10/2025", ())):
+        expected = reference.evaluate({"boursier": False}, date=day)
+        got = read_back.evaluate({"boursier": False}, date=day)
+        assert got.set_aside == expected.set_aside == set_aside
+        assert got.to_json() == expected.to_json()
+
+
+def test_a_hit_loads_neither_the_grammar_nor_the_checks_nor_the_catalogue(cache: Path) -> None:
     code = ("import sys\nfrom tarifrules.rulecache import load_cached\n"
             f"load_cached({str(CANTINE)!r})\n"
             "print(sorted(m for m in sys.modules if m == 'lark' or m.startswith(('tarifrules.parser', "
-            "'tarifrules.checks.grids', 'tarifrules.checks.names'))))")
+            "'tarifrules.checks.grids', 'tarifrules.checks.names', 'tarifrules.checks.catalogue', "
+            "'tarifrules.catalogue.loading', 'tarifrules.catalogue.entries'))))")
     env = {**os.environ, "TARIFRULES_CACHE": str(cache)}
     first = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     second = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)

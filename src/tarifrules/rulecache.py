@@ -1,8 +1,9 @@
 """A cache of checked rule files for the command line (the `.pyc` of a `.tarif` file).
 
 Parsing and checking a file is the same work at every command on an unchanged file; the
-command line keeps its result, the checked program and its warnings, in a cache folder
-and reads it back next time without loading the grammar or the checks. An entry is
+command line keeps its result, the checked program, its warnings and what it needs from
+the data catalogue (`catalogue.negatives`), in a cache folder and reads it back next time
+without loading the grammar, the checks or the catalogue. An entry is
 found by a hash of the file name, the file's text, the Python version and the stat of
 every file of tarifrules itself (code, grammar, catalogue): editing the rules or
 upgrading tarifrules never reads a stale entry. Files with errors are not kept: they are
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from . import nodes as n
+from .catalogue.negatives import Unreliable
 from .diagnostics import Diagnostic
 from .source import grammar_path, read_source
 
@@ -79,24 +81,28 @@ def load_cached(path: str | Path) -> RuleSet:
     entry = folder / (hashlib.sha256(_code_stamp() + f"\0{name}\0{text}".encode()).hexdigest() + ".pickle")
     kept = _read(entry)
     if kept is not None:
-        return RuleSet(kept[0], kept[1], text)
+        return RuleSet(*kept[:2], text, kept[2])
     ruleset = checked(text, name)
-    _write(folder, entry, (ruleset.program, ruleset.warnings))
+    _write(folder, entry, (ruleset.program, ruleset.warnings, ruleset.unreliable))
     return ruleset
 
 
-def _read(entry: Path) -> tuple[n.Program, tuple[Diagnostic, ...]] | None:
+Kept = tuple[n.Program, tuple[Diagnostic, ...], tuple[Unreliable, ...]]
+
+
+def _read(entry: Path) -> Kept | None:
     try:
         kept = pickle.loads(entry.read_bytes())
     except Exception:  # an absent, damaged or foreign entry is only a miss
         return None
-    if (isinstance(kept, tuple) and len(kept) == 2 and isinstance(kept[0], n.Program)
-            and isinstance(kept[1], tuple) and all(isinstance(d, Diagnostic) for d in kept[1])):
+    if (isinstance(kept, tuple) and len(kept) == 3 and isinstance(kept[0], n.Program)
+            and isinstance(kept[1], tuple) and all(isinstance(d, Diagnostic) for d in kept[1])
+            and isinstance(kept[2], tuple) and all(isinstance(u, Unreliable) for u in kept[2])):
         return kept
     return None
 
 
-def _write(folder: Path, entry: Path, kept: tuple[n.Program, tuple[Diagnostic, ...]]) -> None:
+def _write(folder: Path, entry: Path, kept: Kept) -> None:
     temporary = entry.with_suffix(f".{os.getpid()}.tmp")
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import nodes as n
-from .catalogue.negatives import unreliable_negatives, unreliable_on
+from .catalogue.negatives import Unreliable, unreliable_negatives
 from .checks.types import node_kinds
 from .diagnostics import Diagnostic, TarifError, error
 from .evaluate import NOT_APPLICABLE, Compiler, Env
@@ -81,7 +81,10 @@ def _output_factory(name: str, kind: n.Kind) -> Any:
 class RuleSet:
     """A checked rule file, ready to evaluate households."""
 
-    def __init__(self, program: n.Program, warnings: tuple[Diagnostic, ...], source: str):
+    def __init__(self, program: n.Program, warnings: tuple[Diagnostic, ...], source: str,
+                 unreliable: tuple[Unreliable, ...] | None = None):
+        """`unreliable`: what `unreliable_negatives(program)` gives, when already known (the
+        command line's cache keeps it, so that reading a rule set back needs no catalogue)."""
         self.program = program
         self.warnings = warnings
         self.source = source
@@ -98,9 +101,8 @@ class RuleSet:
         self._traced_outputs = tuple((d.name, self._tracing.name(d.name)) for d in program.outputs)
         self.kinds = node_kinds(program, self.symbols)
         self._reader = SituationReader(self.symbols.data, set(self.symbols.pieces))
-        # (datum, catalogue entry, negative values): MEN boursier data whose « non » may only mean
-        # « not known yet » on some dates (`catalogue.negatives`)
-        self.unreliable = unreliable_negatives(program)
+        # MEN boursier data whose « non » may only mean « not known yet » on some dates
+        self.unreliable = unreliable_negatives(program) if unreliable is None else unreliable
         self._compiled: CompiledRules | None = None
 
     @cached_property
@@ -151,8 +153,8 @@ class RuleSet:
         """The situation's typed data, and the data given but read as unknown on `day`."""
         data = self._reader.read(situation)
         set_aside: list[str] = []
-        for name, entry, negatives in self.unreliable:
-            if name in data and data[name] in negatives and unreliable_on(entry, day):
+        for name, _, negatives in (u for u in self.unreliable if u.on(day)):
+            if name in data and data[name] in negatives:
                 del data[name]  # before mid-October a negative answer is read as unknown
                 set_aside.append(name)
         return data, tuple(set_aside)
@@ -181,7 +183,7 @@ class RuleSet:
             hint = f"vouliez-vous dire « {close[0]} » ?" if close else (
                 "résultats déclarés : " + ", ".join(self.symbols.outputs) if self.symbols.outputs else None)
             raise TarifError([error("E007", f"« {output} » n'est pas un résultat déclaré dans le fichier", hint=hint)])
-        set_aside = frozenset(name for name, entry, _ in self.unreliable if unreliable_on(entry, day))
+        set_aside = frozenset(u.datum for u in self.unreliable if u.on(day))
         return self.compile().function(output, set_aside)
 
     def _check_date(self, date: datetime.date | str | None) -> datetime.date:

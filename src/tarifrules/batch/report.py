@@ -13,7 +13,6 @@ import numpy.typing as npt
 
 from .. import nodes as n
 from ..columnar import ERROR, OK, UNDETERMINED
-from ..formatter import bounds_text
 from ..values import format_decimal, spell
 from .run import Amounts, BatchResult
 
@@ -78,6 +77,8 @@ def summary(result: BatchResult) -> list[str]:
 
 
 def _tranche_label(row: n.GridRow) -> str:
+    from ..formatter import bounds_text  # (loaded while `batch` writes its file: the spelling of the rule file)
+
     return bounds_text(row)
 
 

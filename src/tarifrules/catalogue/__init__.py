@@ -18,21 +18,21 @@ and `docs/catalogue.md` (when run from a checkout).
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING
 
-from .entries import (
-    API_SOURCES,
-    HABILITATION_OF,
-    MODE_LABELS,
-    Catalogue,
-    CatalogueEntry,
-    CatalogueError,
-    Endpoint,
-    normalize,
-)
-from .loading import load_catalogue, load_catalogue_file, parse_catalogue
-
 if TYPE_CHECKING:
+    from .entries import (
+        API_SOURCES,
+        HABILITATION_OF,
+        MODE_LABELS,
+        Catalogue,
+        CatalogueEntry,
+        CatalogueError,
+        Endpoint,
+        normalize,
+    )
+    from .loading import load_catalogue, load_catalogue_file, parse_catalogue
     from .markdown import catalogue_markdown
 
 __all__ = [
@@ -50,10 +50,15 @@ __all__ = [
     "parse_catalogue",
 ]
 
+# Each name loads its module on first use (PEP 562): evaluating a rule set read back from the
+# command line's cache needs `negatives.py` only, never the catalogue itself.
+_MODULE_OF = {"catalogue_markdown": "markdown", "load_catalogue": "loading", "load_catalogue_file": "loading",
+              "parse_catalogue": "loading"}
 
-def __getattr__(name: str) -> object:  # the documentation page's generator, loaded when asked for
-    if name == "catalogue_markdown":
-        from .markdown import catalogue_markdown
 
-        return catalogue_markdown
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+def __getattr__(name: str) -> object:
+    if name not in __all__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_MODULE_OF.get(name, 'entries')}", __name__), name)
+    globals()[name] = value
+    return value

@@ -3,16 +3,20 @@ August and filled again by mid-October, so a « non boursier » read in between 
 mean "not known yet" (catalogue entries with `negative_unreliable_before`).
 
 `RuleSet.evaluate`, the columnar evaluation and the SQL query read such an answer as
-unknown on those days; `checks.catalogue` warns (T064) when a rule decides on it.
+unknown on those days (`Unreliable.on`); `checks.catalogue` warns (T064) when a rule
+decides on it. An `Unreliable` holds no catalogue entry: a rule set read back from the
+command line's cache (`rulecache`) evaluates without loading the catalogue.
 """
 
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING, NamedTuple
 
 from .. import nodes as n
-from .entries import CatalogueEntry
-from .loading import load_catalogue
+
+if TYPE_CHECKING:
+    from .entries import CatalogueEntry
 
 NULL_WORDS = frozenset({"aucun", "aucune", "néant", "sans", "non_boursier", "non-boursier"})
 """Words a `parmi (…)` may add for an entry whose value can be null (`null_means`)."""
@@ -26,6 +30,8 @@ def entry_of(declaration: n.Declaration) -> CatalogueEntry | None:
     """The catalogue entry a datum is bound to (None: no description, or no match)."""
     if not declaration.description:
         return None
+    from .loading import load_catalogue
+
     return load_catalogue().lookup(declaration.description)
 
 
@@ -52,7 +58,7 @@ def negative_values(declaration: n.Declaration, entry: CatalogueEntry) -> frozen
     return frozenset()
 
 
-def unreliable_negatives(program: n.Program) -> tuple[tuple[str, CatalogueEntry, frozenset[object]], ...]:
+def unreliable_entries(program: n.Program) -> tuple[tuple[str, CatalogueEntry, frozenset[object]], ...]:
     """(datum, entry, negative values) for each datum whose negative answer is unreliable before a date."""
     found = []
     for declaration in program.data:
@@ -62,3 +68,22 @@ def unreliable_negatives(program: n.Program) -> tuple[tuple[str, CatalogueEntry,
             if negatives:
                 found.append((declaration.name, entry, negatives))
     return tuple(found)
+
+
+class Unreliable(NamedTuple):
+    """A datum whose negative answers (`negatives`) may only mean "not known yet" from 1 August
+    to `until` (month, day) of each year."""
+
+    datum: str
+    until: tuple[int, int]
+    negatives: frozenset[object]
+
+    def on(self, day: datetime.date) -> bool:
+        """True when such an answer, read on `day`, may only mean "not known yet"."""
+        return UNRELIABLE_FROM <= (day.month, day.day) < self.until
+
+
+def unreliable_negatives(program: n.Program) -> tuple[Unreliable, ...]:
+    """What evaluation reads as unknown on some days, for each datum of `program`."""
+    return tuple(Unreliable(name, until, negatives) for name, entry, negatives in unreliable_entries(program)
+                 if (until := unreliable_until(entry)) is not None)

@@ -37,7 +37,7 @@ from ..catalogue.negatives import (
     NULL_WORDS,
     UNRELIABLE_FROM,
     entry_of,
-    unreliable_negatives,
+    unreliable_entries,
     unreliable_until,
 )
 from ..dgfip.years import AVAILABLE_FROM, first_unserved_day, income_year_choice
@@ -235,7 +235,7 @@ def _mid_october(context: Context) -> Iterator[Diagnostic]:
     if validity is None or not isinstance(validity.value, tuple):
         return
     start, end = validity.value
-    for name, entry, _ in unreliable_negatives(context.program):
+    for name, entry, _ in unreliable_entries(context.program):
         if not _period_meets_window(entry, start, end):
             continue
         reference = next((ref for article in context.program.articles for definition in article.definitions

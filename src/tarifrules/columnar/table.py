@@ -16,7 +16,6 @@ import numpy as np
 import numpy.typing as npt
 
 from .. import nodes as n
-from ..catalogue.negatives import unreliable_on
 from ..diagnostics import TarifError
 from .columns import Col, NotVectorisable, either
 from .compiler import ColumnEvaluator, GridMatch
@@ -143,8 +142,8 @@ def _set_aside_unreliable(ruleset: RuleSet, columns: dict[str, Col], vocabulary:
                           day: datetime.date, size: int) -> dict[str, Col]:
     """Before mid-October, a negative answer of some data only means "not known yet" (catalogue)."""
     columns = dict(columns)
-    for name, entry, negatives in ruleset.unreliable:
-        if not unreliable_on(entry, day) or name not in columns:
+    for name, _, negatives in (u for u in ruleset.unreliable if u.on(day)):
+        if name not in columns:
             continue
         col = columns[name]
         if col.kind == "bool" and negatives <= {False}:

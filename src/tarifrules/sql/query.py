@@ -20,7 +20,7 @@ from decimal import Decimal
 from sqlglot import exp
 
 from .. import nodes as n
-from ..catalogue.negatives import unreliable_negatives, unreliable_on
+from ..catalogue.negatives import unreliable_negatives
 from ..diagnostics import TarifError, error
 from ..ruleset import RuleSet
 from .compiler import DatumColumn, SqlCompiler, column, sql_kind
@@ -185,7 +185,7 @@ def _datum(index: int, declaration: n.Declaration) -> DatumColumn:
 
 def _unreliable(program: n.Program, day: datetime.date) -> dict[str, frozenset[object]]:
     """Data whose negative answer, on `day`, only means "not known yet" (read as NULL)."""
-    return {name: negatives for name, entry, negatives in unreliable_negatives(program) if unreliable_on(entry, day)}
+    return {u.datum: u.negatives for u in unreliable_negatives(program) if u.on(day)}
 
 
 def _read(datum: DatumColumn, unreliable: dict[str, frozenset[object]]) -> exp.Expr:
