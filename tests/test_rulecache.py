@@ -173,3 +173,12 @@ def test_old_entries_are_removed_beyond_the_limit(cache: Path, tmp_path: Path,
         rulecache.load_cached(_copy(tmp_path, name=name))
     assert len(list(cache.glob("*.pickle"))) == 2
     assert not list(cache.glob("*.tmp"))
+
+
+def test_a_stamp_that_cannot_be_taken_turns_the_cache_off(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def vanished() -> bytes:
+        raise FileNotFoundError("a file of tarifrules was just removed")
+
+    monkeypatch.setattr(rulecache, "_code_stamp", vanished)
+    assert rulecache.load_cached(CANTINE).program == load(CANTINE).program
+    assert not cache.exists()

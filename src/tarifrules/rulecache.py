@@ -76,9 +76,13 @@ def load_cached(path: str | Path) -> RuleSet:
 
     text, name = read_source(Path(path))
     folder = cache_folder()
+    try:
+        stamp = _code_stamp()
+    except OSError:  # tarifrules' own files changing under our feet (a checkout being edited)
+        folder = None
     if folder is None:
         return checked(text, name)
-    entry = folder / (hashlib.sha256(_code_stamp() + f"\0{name}\0{text}".encode()).hexdigest() + ".pickle")
+    entry = folder / (hashlib.sha256(stamp + f"\0{name}\0{text}".encode()).hexdigest() + ".pickle")
     kept = _read(entry)
     if kept is not None:
         return RuleSet(*kept[:2], text, kept[2])
