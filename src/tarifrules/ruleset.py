@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 from . import nodes as n
 from .catalogue.negatives import Unreliable, unreliable_negatives
-from .checks.types import node_kinds
 from .diagnostics import Diagnostic, TarifError, error
 from .evaluate import NOT_APPLICABLE, Compiler, Env
 from .situation import SituationReader
@@ -27,6 +26,7 @@ from .symbols import Symbols, collect
 from .values import UNKNOWN, format_decimal, money_value, no_negative_zero, parse_date, percent, spell
 
 if TYPE_CHECKING:
+    from .checks.types import Kinds
     from .columnar import TableResult
     from .compiled import CompiledRules
     from .explain import Explanation, Skeleton
@@ -93,17 +93,30 @@ class RuleSet:
         assert validity is not None and isinstance(validity.value, tuple)
         self.valid_from: datetime.date = validity.value[0]
         self.valid_until: datetime.date | None = validity.value[1]
-        fast = Compiler(self.symbols)
-        self._outputs = tuple(
-            (d.name, fast.name(d.name), _output_factory(d.name, d.type.kind)) for d in program.outputs
-        )
-        self._tracing = Compiler(self.symbols, tracing=True)
-        self._traced_outputs = tuple((d.name, self._tracing.name(d.name)) for d in program.outputs)
-        self.kinds = node_kinds(program, self.symbols)
         self._reader = SituationReader(self.symbols.data, set(self.symbols.pieces))
         # MEN boursier data whose « non » may only mean « not known yet » on some dates
         self.unreliable = unreliable_negatives(program) if unreliable is None else unreliable
         self._compiled: CompiledRules | None = None
+
+    # Built on first use: `evaluate` runs the generated code, `evaluate_table` the columns.
+    @cached_property
+    def _outputs(self) -> tuple[tuple[str, Callable[[Env], Any], Callable[[Any], Output]], ...]:
+        """Each output by the reference interpreter (closures over the AST), with its `Output` maker."""
+        fast = Compiler(self.symbols)
+        return tuple((d.name, fast.name(d.name), _output_factory(d.name, d.type.kind)) for d in self.program.outputs)
+
+    @cached_property
+    def _traced_outputs(self) -> tuple[tuple[str, Callable[[Env], Any]], ...]:
+        """Each output by the interpreter that records every value (explanations, missing data)."""
+        tracing = Compiler(self.symbols, tracing=True)
+        return tuple((d.name, tracing.name(d.name)) for d in self.program.outputs)
+
+    @cached_property
+    def kinds(self) -> Kinds:
+        """The kind of every name and node (what the type checks inferred)."""
+        from .checks.types import node_kinds
+
+        return node_kinds(self.program, self.symbols)
 
     @cached_property
     def skeleton(self) -> Skeleton:
@@ -126,7 +139,7 @@ class RuleSet:
 
     @property
     def output_names(self) -> tuple[str, ...]:
-        return tuple(name for name, _, _ in self._outputs)
+        return tuple(d.name for d in self.program.outputs)
 
     def evaluate(self, situation: Mapping[str, Any], *, date: datetime.date | str | None = None) -> Evaluation:
         """Evaluate one household (by the compiled rules). Raises `TarifError` for a bad situation or date."""
