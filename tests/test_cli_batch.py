@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import tarifrules
+from tarifrules.batch import run as batch_run
 from tarifrules.cli import main
 
 from .helpers import EXAMPLES
@@ -174,3 +175,66 @@ def test_auto_engine_streams_only_large_files(tmp_path: Path, monkeypatch: pytes
     out, code = run("batch", CANTINE, str(tmp_path / "in.parquet"), "-o", str(tmp_path / "o.parquet"),
                     "--date", "15/09/2025")
     assert code == 0 and "calculé(s) par le moteur SQL" in out
+
+
+def _population(path: Path, size: int = 300) -> None:
+    rng = np.random.default_rng(7)
+    qf = rng.integers(0, 3001, size)
+    pq.write_table(pa.table({"id": np.arange(size), "quotient_familial": pa.array(qf, mask=rng.random(size) < 0.1),
+                             "demandeur_emploi": pa.array(rng.random(size) < 0.3, mask=rng.random(size) < 0.1)}),
+                   path)
+
+
+def test_parquet_results_are_written_slice_by_slice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each slice is a row group written while the next one is computed: same rows, same summary."""
+    _population(tmp_path / "in.parquet")
+    whole_out, code = run("batch", CANTINE, str(tmp_path / "in.parquet"), "-o", str(tmp_path / "whole.parquet"),
+                          "--date", "01/09/2025")
+    assert code == 0, whole_out
+    monkeypatch.setattr(batch_run, "SLICE", 64)
+    sliced_out, code = run("batch", CANTINE, str(tmp_path / "in.parquet"), "-o", str(tmp_path / "sliced.parquet"),
+                           "--date", "01/09/2025")
+    assert code == 0, sliced_out
+    assert sliced_out.replace("sliced", "whole") == whole_out
+    assert pq.ParquetFile(tmp_path / "whole.parquet").num_row_groups == 1
+    assert pq.ParquetFile(tmp_path / "sliced.parquet").num_row_groups == 5
+    sliced, whole = pq.read_table(tmp_path / "sliced.parquet"), pq.read_table(tmp_path / "whole.parquet")
+    assert sliced.schema == whole.schema
+    assert sliced.to_pylist() == whole.to_pylist()
+    assert {"indéterminé", "ok"} <= set(sliced.column("statut").to_pylist())
+
+
+def test_a_slice_of_other_types_has_the_file_written_at_once(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Amounts with more places in a later slice (rows evaluated one by one) stop the stream: the file
+    is then written whole, with one type per column."""
+    _population(tmp_path / "in.parquet")
+    run("batch", CANTINE, str(tmp_path / "in.parquet"), "-o", str(tmp_path / "whole.parquet"), "--date", "01/09/2025")
+    slice_table = batch_run.slice_table
+    calls = []
+
+    def more_places_in_the_second(ruleset: tarifrules.RuleSet, rows: pa.Table, part: object) -> pa.Table:
+        table = slice_table(ruleset, rows, part)  # type: ignore[arg-type]
+        calls.append(table.num_rows)
+        if len(calls) == 2:
+            index = table.column_names.index("tarif_repas")
+            table = table.set_column(index, "tarif_repas", table.column(index).cast(pa.decimal128(38, 3)))
+        return table
+
+    monkeypatch.setattr(batch_run, "SLICE", 64)
+    monkeypatch.setattr(batch_run, "slice_table", more_places_in_the_second)
+    out, code = run("batch", CANTINE, str(tmp_path / "in.parquet"), "-o", str(tmp_path / "out.parquet"),
+                    "--date", "01/09/2025")
+    assert code == 0, out
+    assert len(calls) == 5
+    assert pq.ParquetFile(tmp_path / "out.parquet").num_row_groups == 1
+    assert pq.read_table(tmp_path / "out.parquet").equals(pq.read_table(tmp_path / "whole.parquet"))
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_results_that_cannot_be_written_exit_2(tmp_path: Path, suffix: str) -> None:
+    _population(tmp_path / "in.parquet")
+    out, code = run("batch", CANTINE, str(tmp_path / "in.parquet"), "-o", str(tmp_path / "absent" / f"t{suffix}"),
+                    "--date", "01/09/2025")
+    assert code == 2, out
+    assert "impossible d'écrire" in out and "Traceback" not in out

@@ -99,7 +99,55 @@ def write_population(table: Any, path: str, delimiter: str = ",") -> None:
             except pa.ArrowInvalid:
                 continue
     except (pa.ArrowException, OSError):
-        raise FileProblem(f"impossible d'écrire {path}", "vérifiez le dossier et les droits d'écriture") from None
+        raise _unwritable(path) from None
+
+
+class ParquetStream:
+    """A Parquet results file written slice by slice, one row group each (`write` in a worker thread,
+    while the caller computes the next slice).
+
+    Every slice must have the columns of the first one. A slice whose types differ (amounts with
+    more decimal places, met only by rows evaluated one by one) stops the stream: `close` then
+    says the file is not complete, and the caller writes the whole table at once."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self._writer: Any = None
+        self._schema: Any = None
+        self._stopped = False
+
+    def write(self, table: Any) -> None:
+        if self._stopped:
+            return
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        try:
+            if self._writer is None:
+                self._schema = table.schema
+                self._writer = pq.ParquetWriter(self.path, table.schema, write_statistics=False)
+            elif not table.schema.equals(self._schema):
+                self._stopped = True
+                return
+            self._writer.write_table(table)
+        except (pa.ArrowException, OSError):
+            self._stopped = True
+            raise _unwritable(self.path) from None
+
+    def close(self) -> bool:
+        """Finishes the file; True when it holds every slice written."""
+        import pyarrow as pa
+
+        try:
+            if self._writer is not None:
+                self._writer.close()
+        except (pa.ArrowException, OSError):
+            raise _unwritable(self.path) from None
+        return self._writer is not None and not self._stopped
+
+
+def _unwritable(path: str) -> FileProblem:
+    return FileProblem(f"impossible d'écrire {path}", "vérifiez le dossier et les droits d'écriture")
 
 
 def _csv_cell(text: str, delimiter: str) -> str:

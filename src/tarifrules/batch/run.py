@@ -1,9 +1,9 @@
 """`tarifrules batch`: a population table evaluated by slices, results gathered for the file and the summary.
 
-The table is cut into slices of `SLICE` rows so that a progress bar can move; each slice
-goes through `RuleSet.evaluate_table`, and what the output file and the summary need is
-kept as arrays (statuses, exact scaled amounts, grid rows, missing data), never as one
-Python object per household.
+The table is cut into slices of `SLICE` rows: each goes through `RuleSet.evaluate_table`,
+its output rows can be written while the next slice is computed (`emit`), and a progress
+bar can move; what the summary needs is kept as arrays (statuses, exact scaled amounts,
+grid rows, missing data), never as one Python object per household.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from ..columnar.outputs import fixed_width_to_arrow, numbers_to_arrow
 if TYPE_CHECKING:
     from ..ruleset import RuleSet
 
-SLICE = 1 << 20  # rows per evaluate_table call: the progress bar moves every ~50 ms
+SLICE = 1 << 18  # rows per evaluate_table call: a slice is written while the next one is computed
 LISTED_ERRORS = 20  # bad rows listed one by one; the others are counted
 STATUS_COLUMN = "statut"
 MISSING_COLUMN = "données_manquantes"
@@ -92,17 +92,28 @@ class BatchResult:
     def output_table(self, table: Any) -> Any:
         """The input table, plus one column per output, the status and the missing data (text columns
         dictionary-encoded: a handful of distinct values)."""
-        import pyarrow as pa
+        return _with_results(table, self.arrays, self.status, self.missing_text)
 
-        status = pa.DictionaryArray.from_arrays(fixed_width_to_arrow(pa.int8(), self.status),
-                                                pa.array(STATUS_WORDS, type=pa.string()))
-        extra = {**self.arrays, STATUS_COLUMN: status, MISSING_COLUMN: self.missing_text}
-        for name, array in extra.items():
-            if name in table.column_names:
-                table = table.set_column(table.column_names.index(name), name, array)
-            else:
-                table = table.append_column(name, array)
-        return table
+
+def _with_results(table: Any, arrays: dict[str, Any], status: npt.NDArray[np.int8], missing_text: Any) -> Any:
+    import pyarrow as pa
+
+    words = pa.DictionaryArray.from_arrays(fixed_width_to_arrow(pa.int8(), status),
+                                           pa.array(STATUS_WORDS, type=pa.string()))
+    for name, array in {**arrays, STATUS_COLUMN: words, MISSING_COLUMN: missing_text}.items():
+        if name in table.column_names:
+            table = table.set_column(table.column_names.index(name), name, array)
+        else:
+            table = table.append_column(name, array)
+    return table
+
+
+def slice_table(ruleset: RuleSet, rows: Any, part: TableResult) -> Any:
+    """The output rows of one slice (`rows`: its input rows), as `BatchResult.output_table` gives them.
+    Amounts have the decimal places of this slice: the same in every slice, except for rows evaluated
+    one by one, whose places follow their values."""
+    arrays = {name: part.outputs[name].to_arrow() for name in ruleset.output_names}
+    return _with_results(rows, arrays, part.status, _missing_text(ruleset, [(0, part)], part.status))
 
 
 def output_grid(ruleset: RuleSet, name: str) -> n.Grid | None:
@@ -123,14 +134,19 @@ def output_grid(ruleset: RuleSet, name: str) -> n.Grid | None:
 
 
 def run_batch(ruleset: RuleSet, table: Any, columns: Mapping[str, str], date: datetime.date, first_line: int,
-              progress: Callable[[int], None] | None = None) -> BatchResult:
-    """Evaluates every row of `table` (`columns`: datum → column) at `date`."""
+              progress: Callable[[int], None] | None = None,
+              emit: Callable[[Any], None] | None = None) -> BatchResult:
+    """Evaluates every row of `table` (`columns`: datum → column) at `date`; `emit` receives the output
+    rows of each slice as soon as they are computed (`slice_table`), to be written meanwhile."""
     size = table.num_rows
     parts: list[tuple[int, TableResult]] = []
     for start in range(0, max(size, 1), SLICE):
         length = min(SLICE, size - start)
-        data = table.slice(start, length).select(list(columns.values())).rename_columns(list(columns))
-        parts.append((start, ruleset.evaluate_table(data, date=date)))
+        rows = table.slice(start, length)
+        part = ruleset.evaluate_table(rows.select(list(columns.values())).rename_columns(list(columns)), date=date)
+        parts.append((start, part))
+        if emit is not None:
+            emit(slice_table(ruleset, rows, part))
         if progress is not None:
             progress(length)
     return _gather(ruleset, date, size, first_line, parts)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import sys
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -21,6 +21,7 @@ from .common import (
 
 if TYPE_CHECKING:
     from ..batch.files import Population
+    from ..batch.run import BatchResult
     from ..ruleset import RuleSet
 
 
@@ -97,7 +98,7 @@ def serve_command(folder: str, port: int, host: str, limit: int, workers: int) -
 def batch_command(file: str, population: str, output: str, mappings: tuple[str, ...], day: str | None,
                   other_file: str | None, engine: str, dsn: str | None) -> None:
     """Calcule toute une population (fichier CSV ou Parquet)."""
-    from ..batch.files import FileProblem, file_format, write_population
+    from ..batch.files import FileProblem, ParquetStream, file_format, write_population
 
     if not output:
         _fail("-o SORTIE est obligatoire : le fichier des résultats (.csv ou .parquet)",
@@ -141,18 +142,32 @@ def batch_command(file: str, population: str, output: str, mappings: tuple[str, 
             _print_error(exc)
             sys.exit(EXIT_USAGE)
         size = read.table.num_rows
-        results = []
+        # Parquet: each slice of results is written (a row group) while the next one is computed.
+        stream = ParquetStream(output) if file_format(output) == ".parquet" else None
+        writes: list[Future[None]] = []
+
+        def emit(rows: Any) -> None:
+            assert stream is not None
+            writes.append(worker.submit(stream.write, rows))
+
+        results: list[BatchResult] = []
         for ruleset, chosen in zip(rulesets, columns, strict=True):
+            written = emit if stream is not None and not results else None  # (the output holds the first file)
             if size > 100_000:
                 with click.progressbar(length=size, label=f"Calcul ({Path(ruleset.file).name})",
                                        file=sys.stderr) as bar:
-                    results.append(run_batch(ruleset, read.table, chosen, date, read.first_line, bar.update))
+                    results.append(run_batch(ruleset, read.table, chosen, date, read.first_line, bar.update,
+                                             written))
             else:
-                results.append(run_batch(ruleset, read.table, chosen, date, read.first_line))
-        writing = worker.submit(write_population, results[0].output_table(read.table), output, read.delimiter)
+                results.append(run_batch(ruleset, read.table, chosen, date, read.first_line, None, written))
+        finishing: Future[Any] = (worker.submit(stream.close) if stream is not None else worker.submit(
+            write_population, results[0].output_table(read.table), output, read.delimiter))
         lines = summary(results[0]) + (comparison(results[0], results[1], other_file) if other_file else [])
         try:
-            writing.result()
+            for write in writes:
+                write.result()
+            if finishing.result() is False:  # a slice of other types stopped the stream: all at once
+                write_population(results[0].output_table(read.table), output)
         except FileProblem as problem:
             _fail(problem.message, problem.hint)
     for line in lines:
