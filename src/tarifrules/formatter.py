@@ -19,9 +19,9 @@ import datetime
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from . import nodes as n
+from .literals import bounds_text, date_text, literal_text
 from .span import Span
 
 __all__ = ["HEADER_ORDER", "format_program", "format_source"]
@@ -98,11 +98,11 @@ def _header_lines(header: n.Header) -> list[_Line]:
 def _header_item(item: n.HeaderItem) -> str:
     match item.key, item.value:
         case "adoptée", datetime.date() as day:
-            return f"adoptée le {_date(day)}"
+            return f"adoptée le {date_text(day)}"
         case "applicable", (datetime.date() as start, None):
-            return f"applicable à partir du {_date(start)}"
+            return f"applicable à partir du {date_text(start)}"
         case "applicable", (datetime.date() as start, datetime.date() as end):
-            return f"applicable du {_date(start)} au {_date(end)}"
+            return f"applicable du {date_text(start)} au {date_text(end)}"
         case "numéro", str(reference):
             return f"numéro : {reference}"
         case key, str(text):
@@ -132,9 +132,9 @@ def _type(spec: n.TypeSpec, granularity: bool) -> str:
         case kind:
             text = kind.value
     if spec.minimum is not None:
-        text += f" au minimum {_literal(spec.minimum)}"
+        text += f" au minimum {literal_text(spec.minimum)}"
     if spec.maximum is not None:
-        text += f" au plus {_literal(spec.maximum)}"
+        text += f" au plus {literal_text(spec.maximum)}"
     return text
 
 
@@ -184,28 +184,6 @@ def _grid_lines(rows: Sequence[n.GridRow]) -> list[_Line]:
     return [_Line(2, text, _source(row.span), comments_at) for text, row in zip(texts, rows, strict=True)]
 
 
-def bounds_text(row: n.GridRow) -> str:
-    """A grid row's bounds as the file writes them: « de 400 € à 700 € exclu », « à défaut »."""
-    match row.form, row.lower, row.upper:
-        case n.BoundForm.RANGE, n.Bound() as lower, n.Bound() as upper:
-            return f"de {_bound(lower)} à {_bound(upper)}"
-        case n.BoundForm.UP_TO, _, n.Bound() as upper:
-            return f"jusqu'à {_bound(upper)}"
-        case n.BoundForm.BELOW, _, n.Bound() as upper:
-            return f"moins de {_literal(upper.value)}"
-        case n.BoundForm.DEFAULT, _, _:
-            return "à défaut"
-        case form, n.Bound() as lower, _:  # à partir de, plus de, au-delà de
-            return f"{form.value} {_literal(lower.value)}"
-    raise ValueError(f"ligne de grille inattendue : {row!r}")
-
-
-def _bound(bound: n.Bound) -> str:
-    if not bound.written:
-        return _literal(bound.value)
-    return f"{_literal(bound.value)} {'inclus' if bound.included else 'exclu'}"
-
-
 def _example_lines(example: n.Example) -> list[_Line]:
     lines = [_Line(0, f"exemple {_string(example.title)}", _source(example.span))]
     for line in example.lines:
@@ -222,7 +200,7 @@ def _example_line(line: n.ExampleLine) -> str:
         case n.Expectation(name, value):
             return f"attendu {name} = {_example_value(value)}"
         case n.ExampleDate(day):
-            return f"évalué le {_date(day)}"
+            return f"évalué le {date_text(day)}"
     raise ValueError(f"ligne d'exemple inattendue : {line!r}")
 
 
@@ -234,7 +212,7 @@ def _example_value(value: n.ExampleValue | None) -> str:
         case n.UnknownValue():
             return "inconnu"
         case n.Number() | n.Bool() | n.DateLiteral():
-            return _literal(value)
+            return literal_text(value)
     raise ValueError(f"valeur d'exemple inattendue : {value!r}")
 
 
@@ -286,7 +264,7 @@ def _precedence(expr: n.Expr) -> int:
 def _render(expr: n.Expr, before_ou: bool, chain: bool = False) -> str:
     match expr:
         case n.Number() | n.Bool() | n.DateLiteral():
-            return _literal(expr)
+            return literal_text(expr)
         case n.Ref(name):
             return name
         case n.Arith(op, left, right):
@@ -315,7 +293,7 @@ def _render(expr: n.Expr, before_ou: bool, chain: bool = False) -> str:
         case n.Limit(kind, inner, limit):
             return f"{_chain(inner)}, {'au minimum' if kind == 'minimum' else 'au plus'} {_expr(limit, SUM)}"
         case n.Round(inner, _, direction, step_text, step_literal):
-            step = step_text if step_literal is None else f"au multiple de {_literal(step_literal)}"
+            step = step_text if step_literal is None else f"au multiple de {literal_text(step_literal)}"
             return f"{_chain(inner)}, arrondi {step} {direction.value}"
     raise ValueError(f"expression inattendue : {expr!r}")
 
@@ -325,29 +303,6 @@ def _operator(op: str) -> str:
 
 
 # ------------------------------------------------------------------ literals
-
-
-def _literal(literal: n.Expr) -> str:
-    match literal:
-        case n.Number(value, unit):
-            return f"{_number(value)} {unit.value}" if unit.value else _number(value)
-        case n.Bool(value):
-            return "oui" if value else "non"
-        case n.DateLiteral(day):
-            return _date(day)
-    raise ValueError(f"littéral inattendu : {literal!r}")
-
-
-def _number(value: Decimal) -> str:
-    """French spelling with the written decimal places: 1234.50 → `1 234,50`."""
-    whole, _, fraction = format(value, "f").partition(".")
-    sign = "-" if whole.startswith("-") else ""
-    grouped = f"{int(whole.lstrip('-')):,}".replace(",", " ")
-    return f"{sign}{grouped},{fraction}" if fraction else f"{sign}{grouped}"
-
-
-def _date(day: datetime.date) -> str:
-    return f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
 
 
 def _string(text: str) -> str:

@@ -13,6 +13,7 @@ import numpy.typing as npt
 
 from .. import nodes as n
 from ..columnar import ERROR, OK, UNDETERMINED
+from ..literals import bounds_text
 from ..values import format_decimal, spell
 from .run import Amounts, BatchResult
 
@@ -38,12 +39,13 @@ def grouped_sums(group: npt.NDArray[np.integer], values: npt.NDArray[np.int64], 
     known rows, and the exact total of its known values. One pass per figure (np.bincount); the
     totals go through float64 only when every partial sum is an integer below 2**53, else exactly
     group by group."""
-    shifted = np.maximum(group, -1) + 1  # bin 0: no group
-    sizes = np.bincount(shifted, minlength=groups + 1)[1:].tolist()
-    known_sizes = np.bincount(shifted[known], minlength=groups + 1)[1:].tolist()
-    kept = np.where(known, values, 0)
-    if not len(kept) or int(np.abs(kept).max()) * len(kept) < 2**53:
-        totals = [round(t) for t in np.bincount(shifted, weights=kept, minlength=groups + 1)[1:].tolist()]
+    bins = np.maximum(group, -1).astype(np.intp) + 1  # bin 0: no group (intp: what bincount counts in)
+    sizes = np.bincount(bins, minlength=groups + 1)[1:].tolist()
+    bins[~known] = 0  # from here on, known rows only
+    known_sizes = np.bincount(bins, minlength=groups + 1)[1:].tolist()
+    largest = max(int(values.max()), -int(values.min())) if len(values) else 0
+    if largest * len(values) < 2**53:  # (unknown rows are in bin 0: their values count nowhere)
+        totals = [round(t) for t in np.bincount(bins, weights=values, minlength=groups + 1)[1:].tolist()]
     else:
         totals = [exact_sum(values[known & (group == g)]) for g in range(groups)]
     return sizes, known_sizes, totals
@@ -77,9 +79,7 @@ def summary(result: BatchResult) -> list[str]:
 
 
 def _tranche_label(row: n.GridRow) -> str:
-    from ..formatter import bounds_text  # (loaded while `batch` writes its file: the spelling of the rule file)
-
-    return bounds_text(row)
+    return bounds_text(row)  # as the rule file writes it
 
 
 def _distribution(result: BatchResult, name: str) -> list[str]:
