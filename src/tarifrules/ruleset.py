@@ -1,8 +1,10 @@
 """The public Python contract: `load` → `RuleSet` → `evaluate` → `Evaluation`.
 
-`RuleSet` is immutable and thread-safe: it holds the checked program and two compiled
-forms of it (fast, and tracing for explanations). `Evaluation` computes its list of
-missing data and its explanation lazily, by re-running the household with tracing.
+`RuleSet` is immutable and thread-safe: it holds the checked program and the forms it is
+evaluated in, each built on first use (generated code for `evaluate`, columns for
+`evaluate_table`, the reference interpreter and its tracing variant for `interpret` and
+explanations). `Evaluation` computes its list of missing data and its explanation lazily,
+by re-running the household with tracing.
 """
 
 from __future__ import annotations

@@ -23,8 +23,8 @@ def check_program(program: n.Program, profile: str | None = None) -> list[Diagno
 
     `profile` (`cantine-1-euro`) adds the checks of a named set of conditions.
     """
-    # The families load here, not with the package: a checked rule set read back from the
-    # cache (`rulecache`) needs `checks.types` and `checks.catalogue`, never the others.
+    # The families load here, not with the package: a rule set read back from the command
+    # line's cache (`rulecache`) evaluates without any of them.
     from ..symbols import collect
     from .catalogue import check_catalogue, check_profile
     from .context import Context
