@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import sys
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -98,7 +99,7 @@ def serve_command(folder: str, port: int, host: str, limit: int, workers: int) -
 def batch_command(file: str, population: str, output: str, mappings: tuple[str, ...], day: str | None,
                   other_file: str | None, engine: str, dsn: str | None) -> None:
     """Calcule toute une population (fichier CSV ou Parquet)."""
-    from ..batch.files import FileProblem, ParquetStream, file_format, write_population
+    from ..batch.files import FileProblem, file_format
 
     if not output:
         _fail("-o SORTIE est obligatoire : le fichier des résultats (.csv ou .parquet)",
@@ -117,12 +118,12 @@ def batch_command(file: str, population: str, output: str, mappings: tuple[str, 
         if not sep or not column.strip() or not datum.strip():
             _fail(f"« --map {item} » : écrivez colonne=donnée", "exemple : --map qf=quotient_familial")
         mapping[column.strip()] = datum.strip()
-    # Two cores: Arrow reads the file (then writes the results) without the GIL while Python
-    # checks the rules (then sums up); problems are still reported in order: rules, then files.
+    # Two cores: the worker reads the file while Python checks the rules, then writes each slice of
+    # results (Arrow, without the GIL) while the next one is computed and the last while the summary
+    # is; problems are still reported in order: rules, then files.
     with ThreadPoolExecutor(max_workers=1) as worker:
         reading = worker.submit(_engine_and_population, population, engine)
-        from ..batch.report import comparison, summary  # (the rules' modules load while the file is read)
-        from ..batch.run import MappingProblem, data_columns, run_batch
+        from ..batch.run import MappingProblem, data_columns
         from ..diagnostics import TarifError
 
         rulesets = [_load(file), *([_load(other_file)] if other_file else [])]
@@ -141,39 +142,54 @@ def batch_command(file: str, population: str, output: str, mappings: tuple[str, 
         except TarifError as exc:
             _print_error(exc)
             sys.exit(EXIT_USAGE)
-        size = read.table.num_rows
-        # Parquet: each slice of results is written (a row group) while the next one is computed.
-        stream = ParquetStream(output) if file_format(output) == ".parquet" else None
-        writes: list[Future[None]] = []
-
-        def emit(rows: Any) -> None:
-            assert stream is not None
-            writes.append(worker.submit(stream.write, rows))
-
-        results: list[BatchResult] = []
-        for ruleset, chosen in zip(rulesets, columns, strict=True):
-            written = emit if stream is not None and not results else None  # (the output holds the first file)
-            if size > 100_000:
-                with click.progressbar(length=size, label=f"Calcul ({Path(ruleset.file).name})",
-                                       file=sys.stderr) as bar:
-                    results.append(run_batch(ruleset, read.table, chosen, date, read.first_line, bar.update,
-                                             written))
-            else:
-                results.append(run_batch(ruleset, read.table, chosen, date, read.first_line, None, written))
-        finishing: Future[Any] = (worker.submit(stream.close) if stream is not None else worker.submit(
-            write_population, results[0].output_table(read.table), output, read.delimiter))
-        lines = summary(results[0]) + (comparison(results[0], results[1], other_file) if other_file else [])
         try:
-            for write in writes:
-                write.result()
-            if finishing.result() is False:  # a slice of other types stopped the stream: all at once
-                write_population(results[0].output_table(read.table), output)
+            results, lines = _run_and_write(worker, rulesets, columns, read, date, output, other_file)
         except FileProblem as problem:
             _fail(problem.message, problem.hint)
     for line in lines:
         click.echo(line)
     click.echo(f"Résultats écrits dans {output}")
     sys.exit(EXIT_PROBLEMS if results[0].error_count else EXIT_OK)
+
+
+def _run_and_write(worker: ThreadPoolExecutor, rulesets: list[RuleSet], columns: list[dict[str, str]],
+                   read: Population, date: datetime.date, output: str,
+                   other_file: str | None) -> tuple[list[BatchResult], list[str]]:
+    """Each rule file over the population, the first one's results written to `output` by `worker`
+    (Parquet: each slice, a row group, while the next one is computed), and the summary lines."""
+    from ..batch.files import ParquetStream, file_format, write_population
+    from ..batch.report import comparison, summary
+    from ..batch.run import run_batch
+
+    size = read.table.num_rows
+    stream = ParquetStream(output) if file_format(output) == ".parquet" else None
+    writes: list[Future[None]] = []
+
+    def emit(rows: Any) -> None:
+        assert stream is not None
+        writes.append(worker.submit(stream.write, rows))
+
+    results: list[BatchResult] = []
+    for ruleset, chosen in zip(rulesets, columns, strict=True):
+        written = emit if stream is not None and not results else None  # (the output holds the first file)
+        if size > 100_000:
+            with click.progressbar(length=size, label=f"Calcul ({Path(ruleset.file).name})",
+                                   file=sys.stderr) as bar:
+                results.append(run_batch(ruleset, read.table, chosen, date, read.first_line, bar.update, written))
+        else:
+            results.append(run_batch(ruleset, read.table, chosen, date, read.first_line, None, written))
+    finishing: Future[Any]
+    if stream is None:
+        finishing = worker.submit(write_population, results[0].output_table(read.table), output, read.delimiter)
+    else:
+        finishing = worker.submit(stream.close)
+    lines = summary(results[0]) + (comparison(results[0], results[1], other_file) if other_file else [])
+    for write in writes:
+        write.result()
+    complete = finishing.result()
+    if stream is not None and not complete:  # a slice of other types stopped the stream: all at once
+        write_population(results[0].output_table(read.table), output)
+    return results, lines
 
 
 def _engine_and_population(population: str, engine: str) -> tuple[str, Population | None]:
