@@ -182,3 +182,14 @@ def test_a_stamp_that_cannot_be_taken_turns_the_cache_off(cache: Path, monkeypat
     monkeypatch.setattr(rulecache, "_code_stamp", vanished)
     assert rulecache.load_cached(CANTINE).program == load(CANTINE).program
     assert not cache.exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="owner and mode bits: POSIX only")
+def test_a_folder_others_may_write_in_is_never_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shared = tmp_path / "partagé"
+    shared.mkdir()
+    shared.chmod(0o777)
+    monkeypatch.setenv("TARIFRULES_CACHE", str(shared))
+    for _ in range(2):
+        assert rulecache.load_cached(CANTINE).program == load(CANTINE).program
+    assert not list(shared.iterdir())

@@ -11,7 +11,8 @@ checked again, and their diagnostics printed, every time.
 
 The folder is `$TARIFRULES_CACHE`, else `$XDG_CACHE_HOME/tarifrules`, else
 `~/.cache/tarifrules`; `TARIFRULES_CACHE=non` turns the cache off. It may be deleted at
-any time. The cache is an optimisation only: an entry that cannot be read or written is
+any time. Entries are pickles: a folder owned by another user, or that others may write in,
+is never used. The cache is an optimisation only: an entry that cannot be read or written is
 ignored, and the file is checked as without a cache. The library's `tarifrules.load`
 never reads nor writes it.
 """
@@ -80,7 +81,7 @@ def load_cached(path: str | Path) -> RuleSet:
         stamp = _code_stamp()
     except OSError:  # tarifrules' own files changing under our feet (a checkout being edited)
         folder = None
-    if folder is None:
+    if folder is None or not _private(folder):
         return checked(text, name)
     entry = folder / (hashlib.sha256(stamp + f"\0{name}\0{text}".encode()).hexdigest() + ".pickle")
     kept = _read(entry)
@@ -89,6 +90,20 @@ def load_cached(path: str | Path) -> RuleSet:
     ruleset = checked(text, name)
     _write(folder, entry, (ruleset.program, ruleset.warnings, ruleset.unreliable))
     return ruleset
+
+
+def _private(folder: Path) -> bool:
+    """An entry is code that runs when read (pickle): only a folder of this user, that no one else
+    may write in, is read or written."""
+    try:
+        status = folder.stat()
+    except FileNotFoundError:
+        return True  # `_write` creates it for this user alone
+    except OSError:
+        return False
+    if not hasattr(os, "getuid"):  # (Windows: no owner and mode bits to check this way)
+        return True
+    return status.st_uid == os.getuid() and not status.st_mode & 0o022
 
 
 Kept = tuple[n.Program, tuple[Diagnostic, ...], tuple[Unreliable, ...]]
