@@ -4,14 +4,13 @@ live in benchmarks/RESULTS-service.md."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+from .helpers import ROOT, benchmark_script
 
 
 def test_bench_service_runs_without_mismatch_nor_5xx(tmp_path: Path) -> None:
@@ -31,11 +30,7 @@ def test_bench_service_runs_without_mismatch_nor_5xx(tmp_path: Path) -> None:
 
 
 def _bench() -> Any:
-    spec = importlib.util.spec_from_file_location("bench_service", ROOT / "benchmarks" / "bench_service.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return benchmark_script("bench_service")
 
 
 def _row(processes: int, connections: int, rps: float, p99: float, errors: int = 0, server: int = 0) -> dict[str, Any]:

@@ -9,7 +9,6 @@ setting, when Spark would round decimals (`allowPrecisionLoss=true`, Spark's def
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 from collections.abc import Iterator
@@ -23,7 +22,7 @@ import tarifrules
 from tarifrules.sql import to_sql
 from tarifrules.sql.query import SPARK_PRECISION_LOSS
 
-from .helpers import EXAMPLES, ROOT
+from .helpers import EXAMPLES, benchmark_script
 from .sql_support import TIES
 
 pytest.importorskip("pyspark", reason="pyspark absent : le contrôle sur Spark est facultatif "
@@ -36,11 +35,7 @@ ROWS = 5_000
 
 
 def bench_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("spark_bench", ROOT / "benchmarks" / "spark_bench.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return benchmark_script("spark_bench")
 
 
 @pytest.fixture(scope="module")
