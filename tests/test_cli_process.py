@@ -4,6 +4,7 @@ with the documented exit codes and never a traceback."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -51,3 +52,26 @@ def test_main_with_arguments_returns_to_its_caller() -> None:
             "print('still running')\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.splitlines() == ["tarifrules 0.1.0", "exit 1", "still running"]
+
+
+def test_batch_checks_its_rule_files_in_child_processes(tmp_path: Path) -> None:
+    """The rules cache off: both files checked by child processes while the population is read."""
+    cantine = EXAMPLES[[p.name for p in EXAMPLES].index("restauration-scolaire.tarif")]
+    other = tmp_path / "autre.tarif"
+    other.write_text(cantine.read_text(encoding="utf-8").replace("2,10 €", "2,50 €").replace("4,10 €", "4,00 €"),
+                     encoding="utf-8")
+    source = tmp_path / "menages.csv"
+    source.write_text("quotient_familial,demandeur_emploi\n100,non\n500,non\n1000,non\n2000,non\n", encoding="utf-8")
+    env = {**os.environ, "TARIFRULES_CACHE": "non"}
+    args = [*CLI, "batch", str(cantine), str(source), "-o", str(tmp_path / "t.csv"), "--date", "01/09/2025",
+            "--compare", str(other)]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "paient plus : 1 foyer ; paient moins : 1 foyer ; même montant : 2 foyers" in done.stdout
+    assert (tmp_path / "t.csv").read_text(encoding="utf-8").splitlines()[1:] == [
+        "100,non,1.00,ok,", "500,non,2.10,ok,", "1000,non,4.10,ok,", "2000,non,5.40,ok,"]
+    other.write_text(other.read_text(encoding="utf-8").replace("tarif_repas : tarif_base", "tarif_repas : x"),
+                     encoding="utf-8")
+    broken = subprocess.run(args, capture_output=True, text=True, timeout=120, env=env)
+    assert broken.returncode == 1 and "autre.tarif:" in broken.stderr and "T0" in broken.stderr
+    assert "Traceback" not in broken.stderr

@@ -4,9 +4,12 @@ never an error kept, never a failure of its own."""
 from __future__ import annotations
 
 import os
+import pickle
 import subprocess
 import sys
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -193,3 +196,75 @@ def test_a_folder_others_may_write_in_is_never_used(tmp_path: Path, monkeypatch:
     for _ in range(2):
         assert rulecache.load_cached(CANTINE).program == load(CANTINE).program
     assert not list(shared.iterdir())
+
+
+# ------------------------------------------------------------------ checked by child processes (`start_loading`)
+
+# Run in a process of its own: the test process may have threads, and then nothing is forked.
+LOADING = """
+import os, pickle, sys
+from tarifrules.diagnostics import TarifError
+from tarifrules.rulecache import start_loading
+
+loading = start_loading(sys.argv[2:])
+children = loading.children
+try:
+    outcome = [(r.program, r.warnings, r.source, r.unreliable) for r in loading.results()]
+except TarifError as problem:
+    outcome = problem.diagnostics
+try:
+    os.waitpid(-1, os.WNOHANG)
+    ended = False
+except ChildProcessError:
+    ended = True  # every child was waited for
+checked_here = "tarifrules.parser" in sys.modules
+with open(sys.argv[1], "wb") as out:
+    pickle.dump((children, outcome, ended, checked_here), out)
+"""
+
+
+def _start_loading(tmp_path: Path, files: list[Path], cache: str) -> tuple[int, Any, bool]:
+    """(children forked, rule sets or diagnostics, whether the parent parsed and checked itself)"""
+    out = tmp_path / "outcome.pickle"
+    subprocess.run([sys.executable, "-c", LOADING, str(out), *map(str, files)], check=True, timeout=120,
+                   env={**os.environ, "TARIFRULES_CACHE": cache})
+    children, outcome, ended, checked_here = pickle.loads(out.read_bytes())
+    assert ended, "a child process was left behind"
+    return children, outcome, checked_here
+
+
+def test_files_not_in_the_cache_are_checked_by_child_processes(tmp_path: Path) -> None:
+    files = sorted(EXAMPLES.glob("*.tarif"))
+    expected = [(r.program, r.warnings, r.source, r.unreliable) for r in map(load, files)]
+    for cache in ("non", str(tmp_path / "cache")):
+        children, outcome, checked_here = _start_loading(tmp_path, files, cache)
+        assert (children, checked_here) == (len(files), False)  # the parent neither parsed nor checked
+        assert outcome == expected
+    children, outcome, checked_here = _start_loading(tmp_path, files, str(tmp_path / "cache"))
+    assert (children, checked_here) == (0, False)  # the parent kept what the children sent
+    assert outcome == expected
+
+
+def test_a_file_with_errors_checked_by_a_child_raises_its_diagnostics(tmp_path: Path) -> None:
+    broken = _copy(tmp_path)
+    broken.write_text(broken.read_text(encoding="utf-8").replace("tarif_repas : tarif_base", "tarif_repas : x"),
+                      encoding="utf-8")
+    with pytest.raises(TarifError) as reference:
+        load(broken)
+    children, outcome, checked_here = _start_loading(tmp_path, [CANTINE, broken], "non")
+    assert (children, checked_here) == (2, True)  # the parent checked the broken file again to say why
+    assert outcome == reference.value.diagnostics
+
+
+def test_nothing_is_forked_while_other_threads_run_or_when_told_not_to(cache: Path) -> None:
+    assert rulecache.start_loading([CANTINE], fork=False).children == 0
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        loading = rulecache.start_loading([CANTINE])
+        assert loading.children == 0
+        assert loading.results()[0].program == load(CANTINE).program
+    finally:
+        release.set()
+        other.join()

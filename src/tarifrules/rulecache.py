@@ -15,6 +15,12 @@ any time. Entries are pickles: a folder owned by another user, or that others ma
 is never used. The cache is an optimisation only: an entry that cannot be read or written is
 ignored, and the file is checked as without a cache. The library's `tarifrules.load`
 never reads nor writes it.
+
+A command with other work to do meanwhile (`batch` reads its population) calls
+`start_loading`: each file not in the cache is then checked by a child process, on another
+core, which sends the pickled result through a pipe. A child that cannot check the file
+(errors in it, anything unexpected) sends nothing, and the file is checked again by the
+command, which reports its errors as `load` does.
 """
 
 from __future__ import annotations
@@ -25,13 +31,15 @@ import hashlib
 import os
 import pickle
 import sys
+import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from . import __version__
 from . import nodes as n
 from .catalogue.negatives import Unreliable
-from .diagnostics import Diagnostic
+from .diagnostics import Diagnostic, TarifError
 from .source import grammar_path, read_source
 
 if TYPE_CHECKING:
@@ -73,23 +81,86 @@ def load_cached(path: str | Path) -> RuleSet:
 
     Raises `TarifError` exactly as `load` does (unreadable file, errors in the file).
     """
-    from .ruleset import RuleSet, checked
+    return start_loading([path], fork=False).results()[0]
 
-    text, name = read_source(Path(path))
+
+def start_loading(paths: Sequence[str | Path], *, fork: bool = True) -> Loading:
+    """Starts `load_cached` of each file, for a command that has other work to do meanwhile.
+
+    The files are read now (an unreadable one raises `TarifError` now); each file not in the cache
+    is checked by a child process, on another core, while the caller goes on (`fork`, where
+    `os.fork` exists and no other thread runs); `results()` gives the `RuleSet`s.
+    """
+    read = [read_source(Path(path)) for path in paths]
+    return Loading([_Pending(text, name, fork) for text, name in read])
+
+
+class Loading:
+    """Rule files being loaded (`start_loading`)."""
+
+    def __init__(self, files: list[_Pending]):
+        self._files = files
+
+    @property
+    def children(self) -> int:
+        """How many files are being checked by a child process."""
+        return sum(file.child is not None for file in self._files)
+
+    def results(self) -> list[RuleSet]:
+        """Each file's `RuleSet`, once every child has ended; the first file with errors raises its
+        `TarifError`, as `load` does."""
+        outcomes: list[RuleSet | TarifError] = []
+        for file in self._files:
+            try:
+                outcomes.append(file.result())
+            except TarifError as problem:
+                outcomes.append(problem)
+        for outcome in outcomes:
+            if isinstance(outcome, TarifError):
+                raise outcome
+        return cast("list[RuleSet]", outcomes)
+
+
+class _Pending:
+    """One file: read back from the cache, being checked by a child process, or to check here."""
+
+    def __init__(self, text: str, name: str, fork: bool):
+        from .ruleset import RuleSet
+
+        self.text, self.name = text, name
+        self.entry = _entry(text, name)
+        kept = _read(self.entry) if self.entry is not None else None
+        self.ruleset = RuleSet(*kept[:2], text, kept[2]) if kept is not None else None
+        self.child = _check_in_child(text, name) if fork and self.ruleset is None else None
+
+    def result(self) -> RuleSet:
+        from .ruleset import RuleSet, checked
+
+        if self.ruleset is not None:
+            return self.ruleset
+        data = _child_output(*self.child) if self.child is not None else b""
+        self.child = None
+        kept = _kept(data) if data else None
+        if kept is not None:
+            self.ruleset = RuleSet(*kept[:2], self.text, kept[2])
+        else:  # no child, or it could not check the file: checked here (errors raise, as from `load`)
+            self.ruleset = checked(self.text, self.name)
+            data = _dump(self.ruleset)
+        if self.entry is not None:
+            _write(self.entry, data)
+        return self.ruleset
+
+
+def _entry(text: str, name: str) -> Path | None:
+    """Where the entry of this file is kept, or `None` when there is no usable cache."""
     folder = cache_folder()
     try:
         stamp = _code_stamp()
     except OSError:  # tarifrules' own files changing under our feet (a checkout being edited)
-        folder = None
+        return None
     if folder is None or not _private(folder):
-        return checked(text, name)
-    entry = folder / (hashlib.sha256(stamp + f"\0{name}\0{text}".encode()).hexdigest() + ".pickle")
-    kept = _read(entry)
-    if kept is not None:
-        return RuleSet(*kept[:2], text, kept[2])
-    ruleset = checked(text, name)
-    _write(folder, entry, (ruleset.program, ruleset.warnings, ruleset.unreliable))
-    return ruleset
+        return None
+    return folder / (hashlib.sha256(stamp + f"\0{name}\0{text}".encode()).hexdigest() + ".pickle")
 
 
 def _private(folder: Path) -> bool:
@@ -109,10 +180,22 @@ def _private(folder: Path) -> bool:
 Kept = tuple[n.Program, tuple[Diagnostic, ...], tuple[Unreliable, ...]]
 
 
+def _dump(ruleset: RuleSet) -> bytes:
+    return pickle.dumps((ruleset.program, ruleset.warnings, ruleset.unreliable), protocol=pickle.HIGHEST_PROTOCOL)
+
+
 def _read(entry: Path) -> Kept | None:
     try:
-        kept = pickle.loads(entry.read_bytes())
-    except Exception:  # an absent, damaged or foreign entry is only a miss
+        data = entry.read_bytes()
+    except OSError:
+        return None
+    return _kept(data)
+
+
+def _kept(data: bytes) -> Kept | None:
+    try:
+        kept = pickle.loads(data)
+    except Exception:  # a damaged or foreign entry is only a miss
         return None
     if (isinstance(kept, tuple) and len(kept) == 3 and isinstance(kept[0], n.Program)
             and isinstance(kept[1], tuple) and all(isinstance(d, Diagnostic) for d in kept[1])
@@ -121,11 +204,12 @@ def _read(entry: Path) -> Kept | None:
     return None
 
 
-def _write(folder: Path, entry: Path, kept: Kept) -> None:
+def _write(entry: Path, data: bytes) -> None:
+    folder = entry.parent
     temporary = entry.with_suffix(f".{os.getpid()}.tmp")
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        temporary.write_bytes(pickle.dumps(kept, protocol=pickle.HIGHEST_PROTOCOL))
+        temporary.write_bytes(data)
         os.replace(temporary, entry)  # readers see a whole entry or none
         entries = sorted(folder.glob("*.pickle"), key=lambda p: p.stat().st_mtime_ns)
         for old in entries[: max(0, len(entries) - MAX_ENTRIES)]:
@@ -133,3 +217,42 @@ def _write(folder: Path, entry: Path, kept: Kept) -> None:
     except OSError:
         with contextlib.suppress(OSError):
             temporary.unlink(missing_ok=True)
+
+
+def _check_in_child(text: str, name: str) -> tuple[int, int] | None:
+    """A child process that checks the file and writes its pickled result to a pipe; `None` where
+    forking is not possible or not safe (no `os.fork`, or other threads running: their locks would
+    stay taken in the child)."""
+    if not hasattr(os, "fork") or threading.active_count() > 1:
+        return None
+    read_end, write_end = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_end)
+        os.close(write_end)
+        return None
+    if pid:
+        os.close(write_end)
+        return pid, read_end
+    status = 1  # the child: whatever happens, it ends here, without running the parent's exit handlers
+    try:
+        os.close(read_end)
+        from .ruleset import checked
+
+        data = _dump(checked(text, name))
+        with os.fdopen(write_end, "wb") as pipe:
+            pipe.write(data)
+        status = 0
+    except BaseException:  # errors in the file included: the parent checks it again and reports them
+        pass
+    finally:
+        os._exit(status)
+
+
+def _child_output(pid: int, read_end: int) -> bytes:
+    """What the child wrote (empty if it failed), once it has ended."""
+    with os.fdopen(read_end, "rb") as pipe:
+        data = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    return data if os.waitstatus_to_exitcode(status) == 0 else b""

@@ -25,6 +25,7 @@ import click
 
 if TYPE_CHECKING:
     from ..diagnostics import TarifError
+    from ..rulecache import Loading
     from ..ruleset import RuleSet
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_SOURCE, EXIT_INTERNAL = 0, 1, 2, 3, 70
@@ -52,11 +53,29 @@ def _print_error(exc: TarifError, *, err: bool = True) -> None:
 
 
 def _load(path: str) -> RuleSet:
+    return _loaded(_start_loading([path], fork=False))[0]
+
+
+def _start_loading(paths: Sequence[str], *, fork: bool = True) -> Loading:
+    """The rule files read, and those not in the cache of checked files checked meanwhile by child processes
+    on other cores (`rulecache.start_loading`): to call before starting threads. An unreadable file: its
+    error printed, exit 1."""
     from ..diagnostics import TarifError
-    from ..rulecache import load_cached
+    from ..rulecache import start_loading
 
     try:
-        return load_cached(path)
+        return start_loading(paths, fork=fork)
+    except TarifError as exc:
+        _print_error(exc)
+        sys.exit(EXIT_PROBLEMS)
+
+
+def _loaded(loading: Loading) -> list[RuleSet]:
+    """The rule files' `RuleSet`s; a file with errors: its diagnostics printed, exit 1."""
+    from ..diagnostics import TarifError
+
+    try:
+        return loading.results()
     except TarifError as exc:
         _print_error(exc)
         sys.exit(EXIT_PROBLEMS)

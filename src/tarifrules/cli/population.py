@@ -16,7 +16,9 @@ from .common import (
     EXIT_USAGE,
     _fail,
     _load,
+    _loaded,
     _print_error,
+    _start_loading,
     cli,
 )
 
@@ -118,15 +120,17 @@ def batch_command(file: str, population: str, output: str, mappings: tuple[str, 
         if not sep or not column.strip() or not datum.strip():
             _fail(f"« --map {item} » : écrivez colonne=donnée", "exemple : --map qf=quotient_familial")
         mapping[column.strip()] = datum.strip()
-    # Two cores: the worker reads the file while Python checks the rules, then writes each slice of
-    # results (Arrow, without the GIL) while the next one is computed and the last while the summary
-    # is; problems are still reported in order: rules, then files.
+    # Three cores' worth of work at once: child processes check the rule files not in the cache, the worker
+    # reads the population file, the main thread imports what computing needs. Then the worker writes each
+    # slice of results (Arrow, without the GIL) while the next one is computed and the last while the
+    # summary is; problems are still reported in order: rules, then files.
+    loading = _start_loading([file, *([other_file] if other_file else [])])  # (before any thread starts)
     with ThreadPoolExecutor(max_workers=1) as worker:
         reading = worker.submit(_engine_and_population, population, engine)
         from ..batch.run import MappingProblem, data_columns
         from ..diagnostics import TarifError
 
-        rulesets = [_load(file), *([_load(other_file)] if other_file else [])]
+        rulesets = _loaded(loading)
         try:
             file_format(output)
             engine, read = reading.result()
