@@ -221,9 +221,9 @@ def _write(entry: Path, data: bytes) -> None:
 
 def _check_in_child(text: str, name: str) -> tuple[int, int] | None:
     """A child process that checks the file and writes its pickled result to a pipe; `None` where
-    forking is not possible or not safe (no `os.fork`, or other threads running: their locks would
+    forking is not possible or not safe (no `os.fork`, or other threads running: locks they hold would
     stay taken in the child)."""
-    if not hasattr(os, "fork") or threading.active_count() > 1:
+    if not hasattr(os, "fork") or not _single_threaded():
         return None
     read_end, write_end = os.pipe()
     try:
@@ -248,6 +248,15 @@ def _check_in_child(text: str, name: str) -> tuple[int, int] | None:
         pass
     finally:
         os._exit(status)
+
+
+def _single_threaded() -> bool:
+    """No other thread in this process, counting those of C libraries (OpenBLAS, Arrow) where the system
+    says so."""
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return threading.active_count() == 1
 
 
 def _child_output(pid: int, read_end: int) -> bytes:
