@@ -830,7 +830,7 @@ def main(argv: list[str] | None = None) -> int:
     log(f"columnar, {table_rows:,} rows ...")
     references = {"cantine": _decimal_cantine, "taux_effort": _decimal_taux}
     table = [*bench_evaluate_table(table_rows, s.min_reps if a.quick else 7, log, references),
-             *(bench_batch(table_rows, 1 if a.quick else 3, log, cached=cached) for cached in (False, True))]
+             *(bench_batch(table_rows, 1 if a.quick else 7, log, cached=cached) for cached in (False, True))]
 
     text = report(s.n, loads, cold, results, pinning, command, (load_start, load_average()), table, cli)
     print(text)
