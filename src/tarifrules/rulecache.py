@@ -34,7 +34,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from . import __version__
 from . import nodes as n
@@ -109,16 +109,16 @@ class Loading:
     def results(self) -> list[RuleSet]:
         """Each file's `RuleSet`, once every child has ended; the first file with errors raises its
         `TarifError`, as `load` does."""
-        outcomes: list[RuleSet | TarifError] = []
+        rulesets: list[RuleSet] = []
+        problems: list[TarifError] = []
         for file in self._files:
             try:
-                outcomes.append(file.result())
+                rulesets.append(file.result())
             except TarifError as problem:
-                outcomes.append(problem)
-        for outcome in outcomes:
-            if isinstance(outcome, TarifError):
-                raise outcome
-        return cast("list[RuleSet]", outcomes)
+                problems.append(problem)
+        if problems:
+            raise problems[0]
+        return rulesets
 
 
 class _Pending:
@@ -144,10 +144,9 @@ class _Pending:
         if kept is not None:
             self.ruleset = RuleSet(*kept[:2], self.text, kept[2])
         else:  # no child, or it could not check the file: checked here (errors raise, as from `load`)
-            self.ruleset = checked(self.text, self.name)
-            data = _dump(self.ruleset)
+            self.ruleset, data = checked(self.text, self.name), b""
         if self.entry is not None:
-            _write(self.entry, data)
+            _write(self.entry, data or _dump(self.ruleset))
         return self.ruleset
 
 
