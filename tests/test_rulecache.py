@@ -232,9 +232,13 @@ def _start_loading(tmp_path: Path, files: list[Path], cache: str, prelude: str =
     return children, outcome, checked_here
 
 
+def _loaded(files: list[Path]) -> list[tuple[Any, ...]]:
+    return [(r.program, r.warnings, r.source, r.unreliable) for r in map(load, files)]
+
+
 def test_files_not_in_the_cache_are_checked_by_child_processes(tmp_path: Path) -> None:
     files = sorted(EXAMPLES.glob("*.tarif"))
-    expected = [(r.program, r.warnings, r.source, r.unreliable) for r in map(load, files)]
+    expected = _loaded(files)
     for cache in ("non", str(tmp_path / "cache")):
         children, outcome, checked_here = _start_loading(tmp_path, files, cache)
         assert (children, checked_here) == (len(files), False)  # the parent neither parsed nor checked
@@ -260,4 +264,14 @@ def test_nothing_is_forked_while_another_thread_runs_or_when_told_not_to(tmp_pat
     other_thread = "import threading\nthreading.Thread(target=threading.Event().wait, daemon=True).start()\n"
     children, outcome, checked_here = _start_loading(tmp_path, [CANTINE], "non", prelude=other_thread)
     assert (children, checked_here) == (0, True)
-    assert outcome == [(r.program, r.warnings, r.source, r.unreliable) for r in [load(CANTINE)]]
+    assert outcome == _loaded([CANTINE])
+
+
+def test_a_child_that_dies_leaves_the_checking_to_the_command(tmp_path: Path) -> None:
+    dying_child = ("import os, signal\nimport tarifrules.ruleset as ruleset\nparent, checked = os.getpid(), "
+                   "ruleset.checked\nruleset.checked = lambda *args: checked(*args) if os.getpid() == parent "
+                   "else os.kill(os.getpid(), signal.SIGKILL)\n")
+    children, outcome, checked_here = _start_loading(tmp_path, [CANTINE], str(tmp_path / "cache"), dying_child)
+    assert (children, checked_here) == (1, True)
+    assert outcome == _loaded([CANTINE])
+    assert len(list((tmp_path / "cache").glob("*.pickle"))) == 1  # what the command checked is kept
