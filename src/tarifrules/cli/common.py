@@ -66,8 +66,7 @@ def _start_loading(paths: Sequence[str], *, fork: bool = True) -> Loading:
     try:
         return start_loading(paths, fork=fork)
     except TarifError as exc:
-        _print_error(exc)
-        sys.exit(EXIT_PROBLEMS)
+        _rules_failed(exc)
 
 
 def _loaded(loading: Loading) -> list[RuleSet]:
@@ -77,8 +76,13 @@ def _loaded(loading: Loading) -> list[RuleSet]:
     try:
         return loading.results()
     except TarifError as exc:
-        _print_error(exc)
-        sys.exit(EXIT_PROBLEMS)
+        _rules_failed(exc)
+
+
+def _rules_failed(exc: TarifError) -> NoReturn:
+    """A rule file that does not load: its diagnostics printed, exit 1."""
+    _print_error(exc)
+    sys.exit(EXIT_PROBLEMS)
 
 
 # ------------------------------------------------------------------ situations

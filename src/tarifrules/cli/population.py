@@ -120,7 +120,7 @@ def batch_command(file: str, population: str, output: str, mappings: tuple[str, 
         if not sep or not column.strip() or not datum.strip():
             _fail(f"« --map {item} » : écrivez colonne=donnée", "exemple : --map qf=quotient_familial")
         mapping[column.strip()] = datum.strip()
-    # Three cores' worth of work at once: child processes check the rule files not in the cache, the worker
+    # Work in parallel: child processes check the rule files not in the cache (other cores), the worker
     # reads the population file, the main thread imports what computing needs. Then the worker writes each
     # slice of results (Arrow, without the GIL) while the next one is computed and the last while the
     # summary is; problems are still reported in order: rules, then files.
