@@ -210,3 +210,22 @@ def test_a_negative_zero_is_spelt_zero_by_every_path() -> None:
     values.add(str(rules.evaluate_table({"revenu_fiscal": ["-0"], "parts_fiscales": [1]}, date=day)
                    .outputs["quotient_retenu"].value(0)))
     assert values == {"0.00"}
+
+
+_NESTED_HEADER = ('délibération "Essai"\n  applicable à partir du 01/09/2025\n\ndonnées\n'
+                  '  quotient_familial : montant entier au minimum 0 €, quotient familial CAF\n\n'
+                  'résultats\n  tarif_repas : montant, prix\n\n')
+
+
+@pytest.mark.parametrize("count", [21, 60, 400])
+def test_sauf_si_nested_deeper_than_python_compiles_runs_as_the_interpreter_does(count: int) -> None:
+    # 21 `sauf si` generated 21 nested `try` blocks: Python refused them (« too many statically nested
+    # blocks ») and `eval` ended in an internal error on a file that `check` accepted.
+    rows = "".join(f"    sauf si quotient_familial > {i * 10} € : {i},00 €\n" for i in range(1, count + 1))
+    rules = tarifrules.load(_NESTED_HEADER + 'article 1 "a"\n  tarif_repas : 0,50 €\n' + rows)
+    day = datetime.date(2025, 10, 1)
+    for qf in (0, 5, 15, 650, 10 * count + 1):
+        expected = rules.interpret({"quotient_familial": qf}, date=day).outputs["tarif_repas"].value
+        assert rules.evaluate({"quotient_familial": qf}, date=day).outputs["tarif_repas"].value == expected
+        assert rules.function("tarif_repas", date=day)(quotient_familial=qf) == expected
+    assert rules.function("tarif_repas", date=day)() is INCONNU

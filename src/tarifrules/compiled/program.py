@@ -8,7 +8,8 @@
 * `evaluator` — used by `RuleSet.evaluate`: the data already read (a dict of `Decimal`…),
   returns the `Output`. Whole numbers are turned into scaled integers on entry when small
   enough, else the all-`Decimal` variant runs.
-* when the generated text would be too long, the interpreter's closures are used instead.
+* when the generated text would be too long, or nested deeper than Python compiles, the
+  interpreter's closures are used instead.
 """
 
 from __future__ import annotations
@@ -99,7 +100,10 @@ class ProgramCode:
     # ------------------------------------------------------------------ shared pieces
     def _body(self, output: str, data: dict[str, V], scaled: bool) -> tuple[list[str], V, list[str]]:
         emitter = Generator(self.unit, self.symbols, data, scaled, self.refs)
-        value = emitter.name(output)
+        try:
+            value = emitter.name(output)
+        except RecursionError:  # definitions nested deeper than the generator recurses: the interpreter runs them
+            raise TooLarge from None
         inits = [f"    {var} = _UNSET" for var in emitter.memo.values()]
         return emitter.lines, value, inits
 
@@ -149,8 +153,14 @@ class ProgramCode:
         return [f"    return {last}(_to_decimal({value.code}, {scale}))"]
 
     def _define(self, name: str, source: str) -> Callable[..., Any]:
+        try:
+            code = compile(source, f"<tarifrules:{name}>", "exec")
+        except (SyntaxError, RecursionError, MemoryError):
+            # Python's own limits (20 nested `try`, 100 indentation levels, the parser's depth): a file
+            # `check` accepts, nested deeper than generated Python may be, is run by the interpreter.
+            raise TooLarge from None
         self.sources.append(source)
-        exec(compile(source, f"<tarifrules:{name}>", "exec"), self.unit.namespace)
+        exec(code, self.unit.namespace)
         return self.unit.namespace[name]  # type: ignore[no-any-return]
 
     # ------------------------------------------------------------------ evaluate
