@@ -7,6 +7,7 @@ import os
 import pickle
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -195,6 +196,154 @@ def test_a_folder_others_may_write_in_is_never_used(tmp_path: Path, monkeypatch:
     for _ in range(2):
         assert rulecache.load_cached(CANTINE).program == load(CANTINE).program
     assert not list(shared.iterdir())
+
+
+# ------------------------------------------------------------------ no code run, no price changed
+
+class _RunsCode:
+    """A pickle that runs a command when read by `pickle.loads`."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (os.system, (f"touch {self.marker}",))
+
+
+def _signed(cache: Path, entry: Path, data: bytes) -> bytes:
+    """`data` signed as tarifrules signs an entry: what a thief of the key could write."""
+    import hashlib
+    import hmac
+
+    key = (cache / rulecache.KEY_NAME).read_bytes()
+    mac = hmac.new(key, rulecache.MAGIC + entry.name.encode() + b"\0" + data, hashlib.sha256).digest()
+    return rulecache.MAGIC + mac + data
+
+
+def _notes(path: Path) -> tuple[str, ...]:
+    loading = rulecache.start_loading([path], fork=False)
+    loading.results()
+    return loading.notes
+
+
+def test_an_entry_that_would_run_code_is_never_unpickled(cache: Path, tmp_path: Path) -> None:
+    rulecache.load_cached(CANTINE)
+    (entry,) = cache.glob("*.pickle")
+    marker = tmp_path / "code-exécuté"
+    for payload in (pickle.dumps(_RunsCode(marker)), rulecache.MAGIC + bytes(32) + pickle.dumps(_RunsCode(marker))):
+        entry.write_bytes(payload)
+        notes = _notes(CANTINE)
+        assert not marker.exists()
+        assert rulecache.load_cached(CANTINE).program == load(CANTINE).program
+    assert any("signature invalide" in note for note in notes)
+
+
+def test_even_a_signed_entry_builds_only_the_values_of_a_program(cache: Path, tmp_path: Path) -> None:
+    # The signature keeps out whoever cannot read the key; the unpickler keeps out code even then.
+    rulecache.load_cached(CANTINE)
+    (entry,) = cache.glob("*.pickle")
+    marker = tmp_path / "code-exécuté"
+    entry.write_bytes(_signed(cache, entry, pickle.dumps(_RunsCode(marker))))
+    assert rulecache.load_cached(CANTINE).program == load(CANTINE).program
+    assert not marker.exists()
+    for foreign in (pickle.dumps(eval), pickle.dumps(("x", print)), pickle.dumps(rulecache._Cache)):
+        with pytest.raises(pickle.UnpicklingError):
+            rulecache._ProgramUnpickler(__import__("io").BytesIO(foreign)).load()
+
+
+def test_an_entry_whose_prices_were_changed_is_ignored(cache: Path) -> None:
+    # The tampering the issue reproduced: `eval` printed 0,01 € for a file that says 2,10 €.
+    rulecache.load_cached(CANTINE)
+    (entry,) = cache.glob("*.pickle")
+    raw = entry.read_bytes()
+    assert b"2.10" in raw
+    entry.write_bytes(raw.replace(b"2.10", b"0.01"))
+    notes = _notes(CANTINE)
+    assert any("modifiée hors de tarifrules" in note for note in notes)
+    situation = {"quotient_familial": 650, "demandeur_emploi": False}
+    assert rulecache.load_cached(CANTINE).evaluate(situation).outputs["tarif_repas"].value == Decimal("2.10")
+
+
+def test_the_entry_of_another_file_moved_in_its_place_is_ignored(cache: Path, tmp_path: Path) -> None:
+    cheap = _copy(tmp_path, name="bon-marche.tarif")
+    cheap.write_text(cheap.read_text(encoding="utf-8").replace("2,10 €", "0,01 €"), encoding="utf-8")
+    rulecache.load_cached(cheap)
+    (cheap_entry,) = cache.glob("*.pickle")
+    rulecache.load_cached(CANTINE)
+    (entry,) = set(cache.glob("*.pickle")) - {cheap_entry}
+    entry.write_bytes(cheap_entry.read_bytes())
+    assert rulecache.load_cached(CANTINE).program == load(CANTINE).program
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="owner and mode bits: POSIX only")
+def test_an_entry_others_may_write_in_is_ignored_and_said(cache: Path) -> None:
+    rulecache.load_cached(CANTINE)
+    (entry,) = cache.glob("*.pickle")
+    entry.chmod(0o666)
+    notes = _notes(CANTINE)
+    assert any("d'autres peuvent y écrire" in note for note in notes)
+    assert rulecache.load_cached(CANTINE).program == load(CANTINE).program
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid") or os.getuid() != 0, reason="changer le propriétaire : root seulement")
+def test_an_entry_of_another_user_is_ignored(cache: Path) -> None:
+    rulecache.load_cached(CANTINE)
+    (entry,) = cache.glob("*.pickle")
+    os.chown(entry, 65534, 65534)
+    assert any("appartient à un autre utilisateur" in note for note in _notes(CANTINE))
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="owner and mode bits: POSIX only")
+def test_a_key_others_may_read_turns_the_cache_off(cache: Path) -> None:
+    rulecache.load_cached(CANTINE)
+    (cache / rulecache.KEY_NAME).chmod(0o644)
+    notes = _notes(CANTINE)
+    assert len(notes) == 1 and "la clé" in notes[0] and "TARIFRULES_CACHE" in notes[0]
+    (entry,) = cache.glob("*.pickle")
+    entry.unlink()
+    rulecache.load_cached(CANTINE)
+    assert not list(cache.glob("*.pickle"))  # nothing written with a key others may know
+
+
+def test_a_damaged_key_is_replaced_and_older_entries_are_misses(cache: Path) -> None:
+    rulecache.load_cached(CANTINE)
+    key = cache / rulecache.KEY_NAME
+    key.write_bytes(b"court")
+    assert rulecache.load_cached(CANTINE).program == load(CANTINE).program
+    assert len(key.read_bytes()) == rulecache.KEY_BYTES
+    assert (key.stat().st_mode & 0o777) == 0o600
+    assert rulecache.load_cached(CANTINE).program == load(CANTINE).program
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="owner and mode bits: POSIX only")
+def test_a_folder_above_the_cache_that_others_may_write_in_is_refused(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    shared = tmp_path / "partagé"
+    shared.mkdir()
+    shared.chmod(0o777)  # others could rename the cache folder and put theirs in its place
+    monkeypatch.setenv("TARIFRULES_CACHE", str(shared / "cache"))
+    notes = _notes(CANTINE)
+    assert len(notes) == 1 and "qui contient le cache" in notes[0]
+    assert not (shared / "cache").exists()
+    shared.chmod(0o1777)  # a sticky folder (/tmp): no one else may rename what is ours in it
+    assert _notes(CANTINE) == ()
+    assert len(list((shared / "cache").glob("*.pickle"))) == 1
+
+
+def test_the_command_line_says_what_the_cache_ignored(tmp_path: Path) -> None:
+    folder = tmp_path / "cache"
+    env = {**os.environ, "TARIFRULES_CACHE": str(folder)}
+    args = [str(Path(sys.executable).with_name("tarifrules")), "eval", str(CANTINE), "--set", "quotient_familial=650",
+            "--set", "demandeur_emploi=non", "--date", "01/10/2025", "--json"]
+    subprocess.run(args, capture_output=True, text=True, env=env, check=True)
+    (entry,) = folder.glob("*.pickle")
+    entry.write_bytes(entry.read_bytes().replace(b"2.10", b"0.01"))
+    second = subprocess.run(args, capture_output=True, text=True, env=env)
+    assert second.returncode == 0, second.stderr
+    assert '"2.10"' in second.stdout
+    assert "tarifrules: attention: entrée du cache ignorée" in second.stderr
+    third = subprocess.run(args, capture_output=True, text=True, env=env)
+    assert third.stderr == ""  # the entry was written again, signed
 
 
 # ------------------------------------------------------------------ checked by child processes (`start_loading`)

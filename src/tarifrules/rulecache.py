@@ -11,10 +11,20 @@ checked again, and their diagnostics printed, every time.
 
 The folder is `$TARIFRULES_CACHE`, else `$XDG_CACHE_HOME/tarifrules`, else
 `~/.cache/tarifrules`; `TARIFRULES_CACHE=non` turns the cache off. It may be deleted at
-any time. Entries are pickles: a folder owned by another user, or that others may write in,
-is never used. The cache is an optimisation only: an entry that cannot be read or written is
+any time. The cache is an optimisation only: an entry that cannot be read or written is
 ignored, and the file is checked as without a cache. The library's `tarifrules.load`
 never reads nor writes it.
+
+Nothing read from the cache can run code or change a result:
+* an entry is a pickle read by an unpickler that builds only the program's own values (the
+  node, span, diagnostic and catalogue dataclasses, named tuples and enumerations of
+  tarifrules, `Decimal`, `date`): no other class nor function can be named in it;
+* each entry carries an HMAC-SHA256 of its bytes and of its own name, keyed by a random key
+  kept in the folder (`key`, mode 0600): an entry changed, truncated or moved from another
+  file's place is ignored, and the file is checked again;
+* the folder, the key and each entry must belong to the user and be writable by no one else,
+  and every folder above too (or be a sticky folder such as `/tmp`); otherwise they are
+  ignored and the command says so (`Loading.notes`, printed on stderr by the command line).
 
 A command with other work to do meanwhile (`batch` reads its population) calls
 `start_loading`: each file not in the cache is then checked by a child process, on another
@@ -26,18 +36,27 @@ command, which reports its errors as `load` does.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import datetime
+import enum
 import functools
 import hashlib
+import hmac
+import io
 import os
 import pickle
+import stat
 import sys
 import threading
 from collections.abc import Sequence
+from decimal import Decimal
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 
-from . import __version__
+from . import __version__, diagnostics, span
 from . import nodes as n
+from .catalogue import negatives
 from .catalogue.negatives import Unreliable
 from .diagnostics import Diagnostic, TarifError
 from .source import grammar_path, read_source
@@ -48,6 +67,9 @@ if TYPE_CHECKING:
 CACHE_VARIABLE = "TARIFRULES_CACHE"
 OFF = ("non", "no", "off", "0")
 MAX_ENTRIES = 256  # beyond, the entries written longest ago are removed
+MAX_ENTRY_BYTES = 256_000_000  # far above the program of the largest rule file `read_source` accepts
+KEY_NAME, KEY_BYTES = "key", 32
+MAGIC = b"tarifrules-cache-1\n"
 
 
 def cache_folder() -> Path | None:
@@ -92,19 +114,28 @@ def start_loading(paths: Sequence[str | Path], *, fork: bool = True) -> Loading:
     `os.fork` exists and no other thread runs); `results()` gives the `RuleSet`s.
     """
     read = [read_source(Path(path)) for path in paths]
-    return Loading([_Pending(text, name, fork) for text, name in read])
+    notes: list[str] = []
+    cache = _open_cache(notes)
+    return Loading([_Pending(text, name, fork, cache, notes) for text, name in read], notes)
 
 
 class Loading:
     """Rule files being loaded (`start_loading`)."""
 
-    def __init__(self, files: list[_Pending]):
+    def __init__(self, files: list[_Pending], notes: list[str]):
         self._files = files
+        self._notes = notes
 
     @property
     def children(self) -> int:
         """How many files are being checked by a child process."""
         return sum(file.child is not None for file in self._files)
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What the command should tell its user about the cache (in French): a folder, key or entry
+        ignored because others may write in it, an entry changed outside tarifrules. Each once."""
+        return tuple(dict.fromkeys(self._notes))
 
     def results(self) -> list[RuleSet]:
         """Each file's `RuleSet`, once every child has ended; the first file with errors raises its
@@ -121,15 +152,24 @@ class Loading:
         return rulesets
 
 
+@dataclasses.dataclass(frozen=True)
+class _Cache:
+    """A cache folder found safe to use, the key that signs its entries, and the stamp of tarifrules' files."""
+
+    folder: Path
+    key: bytes
+    stamp: bytes
+
+
 class _Pending:
     """One file: read back from the cache, being checked by a child process, or to check here."""
 
-    def __init__(self, text: str, name: str, fork: bool):
+    def __init__(self, text: str, name: str, fork: bool, cache: _Cache | None, notes: list[str]):
         from .ruleset import RuleSet
 
-        self.text, self.name = text, name
-        self.entry = _entry(text, name)
-        kept = _read(self.entry) if self.entry is not None else None
+        self.text, self.name, self.cache, self.notes = text, name, cache, notes
+        self.entry = _entry(cache, text, name) if cache is not None else None
+        kept = _read(self.entry, cache.key, notes) if cache is not None and self.entry is not None else None
         self.ruleset = RuleSet(*kept[:2], text, kept[2]) if kept is not None else None
         self.child = _check_in_child(text, name) if fork and self.ruleset is None else None
 
@@ -145,36 +185,118 @@ class _Pending:
             self.ruleset = RuleSet(*kept[:2], self.text, kept[2])
         else:  # no child, or it could not check the file: checked here (errors raise, as from `load`)
             self.ruleset, data = checked(self.text, self.name), b""
-        if self.entry is not None:
-            _write(self.entry, data or _dump(self.ruleset))
+        if self.cache is not None and self.entry is not None:
+            _write(self.entry, self.cache.key, data or _dump(self.ruleset))
         return self.ruleset
 
 
-def _entry(text: str, name: str) -> Path | None:
-    """Where the entry of this file is kept, or `None` when there is no usable cache."""
+def _entry(cache: _Cache, text: str, name: str) -> Path:
+    """Where the entry of this file is kept."""
+    return cache.folder / (hashlib.sha256(cache.stamp + f"\0{name}\0{text}".encode()).hexdigest() + ".pickle")
+
+
+# ------------------------------------------------------------------ whose folder, whose key
+
+_ADVICE = "donnez dans TARIFRULES_CACHE un dossier à vous seul (chmod 700), ou TARIFRULES_CACHE=non"
+
+
+def _open_cache(notes: list[str]) -> _Cache | None:
+    """The cache folder and its key, or `None` (turned off, or not safe: then a note says why)."""
     folder = cache_folder()
+    if folder is None:
+        return None
     try:
         stamp = _code_stamp()
     except OSError:  # tarifrules' own files changing under our feet (a checkout being edited)
         return None
-    if folder is None or not _private(folder):
-        return None
-    return folder / (hashlib.sha256(stamp + f"\0{name}\0{text}".encode()).hexdigest() + ".pickle")
-
-
-def _private(folder: Path) -> bool:
-    """An entry is code that runs when read (pickle): only a folder of this user, that no one else
-    may write in, is read or written."""
     try:
-        status = folder.stat()
-    except FileNotFoundError:
-        return True  # `_write` creates it for this user alone
-    except OSError:
-        return False
-    if not hasattr(os, "getuid"):  # (Windows: no owner and mode bits to check this way)
-        return True
-    return status.st_uid == os.getuid() and not status.st_mode & 0o022
+        folder = folder.absolute()
+        unsafe = _unsafe_folder(folder)
+        if unsafe is not None:
+            notes.append(f"cache des fichiers vérifiés ignoré : {unsafe} ; {_ADVICE}")
+            return None
+        key = _key(folder, notes)
+    except OSError:  # a folder that cannot be created or read: no cache, as when it is turned off
+        return None
+    return _Cache(folder, key, stamp) if key is not None else None
 
+
+def _unsafe_folder(folder: Path) -> str | None:
+    """Why `folder` may not hold entries (someone else could write in it or in a folder above it),
+    or `None`. A folder not there yet is created for this user alone."""
+    if not hasattr(os, "getuid"):  # (Windows: no owner and mode bits to check this way)
+        return None
+    uid = os.getuid()
+    try:
+        status = os.lstat(folder)
+    except FileNotFoundError:
+        status = None
+    if status is not None:
+        if not stat.S_ISDIR(status.st_mode):
+            return f"{folder} n'est pas un dossier"
+        if status.st_uid != uid:
+            return f"le dossier {folder} appartient à un autre utilisateur"
+        if status.st_mode & 0o022:
+            return f"d'autres utilisateurs peuvent écrire dans le dossier {folder}"
+    for above in folder.resolve().parents if status is not None else _existing_parents(folder):
+        up = os.stat(above)
+        if up.st_uid not in (uid, 0):
+            return f"le dossier {above}, qui contient le cache, appartient à un autre utilisateur"
+        if up.st_mode & 0o022 and not up.st_mode & stat.S_ISVTX:
+            return f"d'autres utilisateurs peuvent écrire dans le dossier {above}, qui contient le cache"
+    return None
+
+
+def _existing_parents(folder: Path) -> list[Path]:
+    """The folders above a folder not created yet, from the nearest one that exists."""
+    existing = next(p for p in folder.parents if p.exists())
+    return [existing.resolve(), *existing.resolve().parents]
+
+
+def _key(folder: Path, notes: list[str]) -> bytes | None:
+    """The folder's signing key, created (random, mode 0600) when there is none or it is damaged."""
+    path = folder / KEY_NAME
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        return _new_key(folder, path)
+    except OSError:  # a symbolic link (O_NOFOLLOW), or unreadable
+        notes.append(f"cache des fichiers vérifiés ignoré : la clé {path} n'est pas un fichier à vous ; {_ADVICE}")
+        return None
+    with os.fdopen(descriptor, "rb") as file:
+        status = os.fstat(file.fileno())
+        if not stat.S_ISREG(status.st_mode) or (
+                hasattr(os, "getuid") and (status.st_uid != os.getuid() or status.st_mode & 0o077)):
+            notes.append(f"cache des fichiers vérifiés ignoré : d'autres utilisateurs peuvent lire ou modifier "
+                         f"la clé {path} ; {_ADVICE}")
+            return None
+        key = file.read(KEY_BYTES + 1)
+    if len(key) != KEY_BYTES:  # damaged: a new key (every entry signed with the old one is then a miss)
+        path.unlink()
+        return _new_key(folder, path)
+    return key
+
+
+def _new_key(folder: Path, path: Path) -> bytes:
+    """A new random key, written whole under its final name (or the one another command wrote first)."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    key = os.urandom(KEY_BYTES)
+    temporary = folder / f"{KEY_NAME}.{os.getpid()}.tmp"
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(key)
+        try:
+            os.link(temporary, path)  # never replaces a key another command has just written
+        except FileExistsError:
+            with open(path, "rb") as file:
+                key = file.read(KEY_BYTES)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return key
+
+
+# ------------------------------------------------------------------ entries
 
 Kept = tuple[n.Program, tuple[Diagnostic, ...], tuple[Unreliable, ...]]
 
@@ -183,17 +305,38 @@ def _dump(ruleset: RuleSet) -> bytes:
     return pickle.dumps((ruleset.program, ruleset.warnings, ruleset.unreliable), protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _read(entry: Path) -> Kept | None:
+def _signature(key: bytes, entry: Path, data: bytes) -> bytes:
+    return hmac.new(key, MAGIC + entry.name.encode() + b"\0" + data, hashlib.sha256).digest()
+
+
+def _read(entry: Path, key: bytes, notes: list[str]) -> Kept | None:
+    """The entry's program if it is this user's, unchanged since tarifrules signed it, and made of the
+    program's own values only; else `None` (a miss), with a note when someone else could have made it."""
     try:
-        data = entry.read_bytes()
+        descriptor = os.open(entry, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
     except OSError:
+        return None
+    with os.fdopen(descriptor, "rb") as file:
+        status = os.fstat(file.fileno())
+        if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_ENTRY_BYTES:
+            return None
+        if hasattr(os, "getuid") and (status.st_uid != os.getuid() or status.st_mode & 0o022):
+            notes.append(f"entrée du cache ignorée : {entry} appartient à un autre utilisateur ou d'autres "
+                         "peuvent y écrire ; le fichier de règles est vérifié à nouveau")
+            return None
+        raw = file.read(MAX_ENTRY_BYTES + 1)
+    head = len(MAGIC) + hashlib.sha256().digest_size
+    data = raw[head:]
+    if not raw.startswith(MAGIC) or not hmac.compare_digest(raw[len(MAGIC):head], _signature(key, entry, data)):
+        notes.append(f"entrée du cache ignorée : {entry} a été modifiée hors de tarifrules (signature "
+                     "invalide) ; le fichier de règles est vérifié à nouveau")
         return None
     return _kept(data)
 
 
 def _kept(data: bytes) -> Kept | None:
     try:
-        kept = pickle.loads(data)
+        kept = _ProgramUnpickler(io.BytesIO(data)).load()
     except Exception:  # a damaged or foreign entry is only a miss
         return None
     if (isinstance(kept, tuple) and len(kept) == 3 and isinstance(kept[0], n.Program)
@@ -203,12 +346,34 @@ def _kept(data: bytes) -> Kept | None:
     return None
 
 
-def _write(entry: Path, data: bytes) -> None:
+_PROGRAM_MODULES: dict[str, ModuleType] = {module.__name__: module for module in (n, span, diagnostics, negatives)}
+_PROGRAM_VALUES: dict[tuple[str, str], type] = {("decimal", "Decimal"): Decimal, ("datetime", "date"): datetime.date}
+
+
+class _ProgramUnpickler(pickle.Unpickler):
+    """Builds the values a checked program is made of, and nothing else: a pickle naming any other
+    class or function (`os.system`, `builtins.eval`…) is refused before anything runs."""
+
+    def find_class(self, module: str, name: str) -> type:
+        found = _PROGRAM_VALUES.get((module, name))
+        if found is None and module in _PROGRAM_MODULES and not name.startswith("_"):
+            candidate = vars(_PROGRAM_MODULES[module]).get(name)
+            if isinstance(candidate, type) and (dataclasses.is_dataclass(candidate) or issubclass(candidate, enum.Enum)
+                                                or (issubclass(candidate, tuple) and hasattr(candidate, "_fields"))):
+                found = candidate  # a dataclass, an enumeration or a named tuple of the program's values
+        if found is None:
+            raise pickle.UnpicklingError(f"{module}.{name} n'est pas une valeur d'un programme vérifié")
+        return found
+
+
+def _write(entry: Path, key: bytes, data: bytes) -> None:
     folder = entry.parent
     temporary = entry.with_suffix(f".{os.getpid()}.tmp")
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        temporary.write_bytes(data)
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(MAGIC + _signature(key, entry, data) + data)
         os.replace(temporary, entry)  # readers see a whole entry or none
         entries = sorted(folder.glob("*.pickle"), key=lambda p: p.stat().st_mtime_ns)
         for old in entries[: max(0, len(entries) - MAX_ENTRIES)]:

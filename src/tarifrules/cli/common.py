@@ -77,6 +77,14 @@ def _loaded(loading: Loading) -> list[RuleSet]:
         return loading.results()
     except TarifError as exc:
         _rules_failed(exc)
+    finally:
+        _cache_notes(loading)
+
+
+def _cache_notes(loading: Loading) -> None:
+    """What the cache of checked files ignored, and why (a folder others may write in, a changed entry)."""
+    for note in loading.notes:
+        click.echo(f"tarifrules: attention: {note}", err=True)
 
 
 def _rules_failed(exc: TarifError) -> NoReturn:

@@ -12,6 +12,7 @@ import click
 from .common import (
     EXIT_OK,
     EXIT_PROBLEMS,
+    _cache_notes,
     _fail,
     _print_error,
     cli,
@@ -132,12 +133,16 @@ def test_command(files: tuple[str, ...]) -> None:
     from ..diagnostics import TarifError
     from ..examples import run_examples
     from ..render import render_diagnostics
-    from ..rulecache import load_cached
+    from ..rulecache import start_loading
 
     passed = failed = 0
     for file in files:
         try:
-            ruleset = load_cached(file)
+            loading = start_loading([file], fork=False)
+            try:
+                ruleset = loading.results()[0]
+            finally:
+                _cache_notes(loading)
         except TarifError as exc:
             click.echo(f"ERREUR {file} : le fichier ne se charge pas")
             click.echo(render_diagnostics(exc.diagnostics, exc.sources))
