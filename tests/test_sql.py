@@ -62,7 +62,8 @@ def test_the_cli_prints_the_query() -> None:
     result = CliRunner().invoke(cli, ["sql", str(EXAMPLES / "restauration-scolaire.tarif"), "--dialect", "postgres",
                                       "--table", "public.foyers", "--date", "15/09/2025", "--garder", "id"])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith('SELECT\n  "id",\n  "quotient_familial"')
+    assert result.output.startswith("WITH _controles AS (\n")
+    assert '\nSELECT\n  "id",\n  "quotient_familial"' in result.output
     assert "FROM public.foyers" in result.output and result.output.rstrip().endswith(";")
 
 

@@ -3,12 +3,17 @@ select the données, one column per output and `statut`.
 
 Shape (one sqlglot tree, printed in any dialect):
 
-    SELECT <données>, <outputs>, statut
-    FROM (SELECT *, <names of level 2> FROM (SELECT *, <names of level 1> FROM (
-          SELECT *, <données read as exact types> AS __dN, <their checks> AS __fd FROM T)))
+    WITH _controles AS (SELECT *, <checks of each donnée> AS __cN FROM T),
+         _donnees AS (SELECT *, <données read as exact types> AS __dN, <first failed check> AS __fd
+                      FROM _controles),
+         _niveau1 AS (SELECT *, <names of level 1> FROM _donnees),
+         _niveau2 AS (SELECT *, <names of level 2> FROM _niveau1), …
+    SELECT <données>, <outputs>, statut FROM _niveauN
 
 A name that depends on other names sits one level above the deepest of them, so that it
-reads them as columns and the query stays as small as the file.
+reads them as columns and the query stays as small as the file. The levels are a flat list
+of common table expressions rather than nested subqueries: a file with many levels (a long
+`sauf si` list) is no deeper for the engines, nor for sqlglot which prints it.
 """
 
 from __future__ import annotations
@@ -94,7 +99,8 @@ def build_query(ruleset: RuleSet, *, dialect: str = "duckdb", table: str | exp.E
     data_fail = first_fail(*(column(f"__c{i}") for i, check in checks.items() if check is not None))
     if data_fail is not None:
         reads.append(exp.alias_(data_fail, "__fd", quoted=True))
-    source = exp.select(exp.Star(), *reads).from_(_fenced(checked, dialect).subquery("_donnees"))
+    levels_sql: list[tuple[str, exp.Select]] = [("_controles", _fenced(checked, dialect))]
+    source, below = exp.select(exp.Star(), *reads).from_("_controles"), "_donnees"  # `source` is named `below`
 
     columns = compiler.result.columns
     levels = sorted({c.value_level for c in columns} | {c.missing_level for c in columns
@@ -111,7 +117,8 @@ def build_query(ruleset: RuleSet, *, dialect: str = "duckdb", table: str | exp.E
                     added.append(exp.alias_(definition.unguarded, f"__u{computed.index}", quoted=True))
             if computed.missing_level == level and definition.missing is not None:
                 added.append(exp.alias_(definition.missing, f"__m{computed.index}", quoted=True))
-        source = exp.select(exp.Star(), *added).from_(_fenced(source, dialect).subquery(f"_niveau{level - 1}"))
+        levels_sql.append((below, _fenced(source, dialect)))
+        source, below = exp.select(exp.Star(), *added).from_(below), f"_niveau{level}"
 
     row_fail = first_fail(column("__fd") if data_fail is not None else None, *(t.fail for _, t in outputs))
     selected: list[exp.Expr] = [column(name) for name in keep if name not in data]
@@ -125,7 +132,10 @@ def build_query(ruleset: RuleSet, *, dialect: str = "duckdb", table: str | exp.E
     if dialect == "spark":
         status = _exact_decimals_guard(status)
     selected.append(exp.alias_(status, STATUS, quoted=True))
-    tree = exp.select(*selected).from_(_fenced(source, dialect).subquery(f"_niveau{levels[-1] if levels else 0}"))
+    levels_sql.append((below, _fenced(source, dialect)))
+    tree = exp.select(*selected).from_(below)
+    for name, level_select in levels_sql:
+        tree = tree.with_(name, as_=level_select, copy=False)
     return Query(tree, frozenset(d.name for d, typed in outputs if typed.approx))
 
 
@@ -145,7 +155,7 @@ def _fenced(select: exp.Select, dialect: str) -> exp.Select:
     """PostgreSQL pulls subqueries up, pasting a column's expression wherever it is read: with
     names read several times the expression grows exponentially. `OFFSET 0` keeps each
     level a level (the planner's documented fence); the other engines keep shared columns."""
-    return select.offset(0) if dialect == "postgres" else select
+    return select.offset(0, copy=False) if dialect == "postgres" else select
 
 
 # ------------------------------------------------------------------ données
