@@ -108,6 +108,16 @@ def _too_big(tmp: Path, name: str) -> Result:
     return _read(path, name)
 
 
+def _checked_text(rule: str) -> Callable[[Path, str], Result]:
+    """A file too long to commit (S008, T070, T071): the valid file with `rule` as its article 1."""
+
+    def check(tmp: Path, name: str) -> Result:
+        text = VALID.replace("  tarif_repas : 3,20 €", rule)
+        return tarifrules.check(text, file=name), {name: text}
+
+    return check
+
+
 def _builder_bug(tmp: Path, name: str, monkeypatch: pytest.MonkeyPatch) -> Result:
     from tarifrules.build import AstBuilder
 
@@ -301,6 +311,13 @@ GENERATED: dict[str, Callable[..., Result]] = {
     "F003-vide": _empty,
     "F004-trop-gros": _too_big,
     "S900-erreur-interne": _builder_bug,
+    "S008-somme-de-300-termes": _checked_text("  tarif_repas : " + " + ".join(["0,01 €"] * 300)),
+    "T070-cent-vingt-sauf-si": _checked_text("  tarif_repas : 1,00 €\n" + "".join(
+        f"    sauf si quotient_familial > {10 * i} € : {i},00 €\n" for i in range(1, 121)).rstrip("\n")),
+    "T070-chaine-de-noms": _checked_text("  v0 : 1,00 €\n" + "".join(
+        f"  v{i} : v{i - 1} + 0,01 €\n" for i in range(1, 200)) + "  tarif_repas : v199"),
+    "T071-grille-de-3000-tranches": _checked_text("  tarif_repas : grille selon quotient_familial\n" + "".join(
+        f"    de {i} € à {i + 1} € exclu : 1,00 €\n" for i in range(3000)) + "    à partir de 3 000 € : 2,00 €"),
 }
 
 

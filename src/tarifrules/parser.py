@@ -10,7 +10,7 @@ import functools
 import re
 from collections.abc import Iterable
 
-from lark import Lark, Token, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark import Lark, Token, Tree, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.exceptions import VisitError
 
 from . import nodes as n
@@ -87,6 +87,9 @@ def parse(text: str, file: str = "<texte>") -> n.Program:
         tree = _parser().parse(text)
     except UnexpectedInput as exc:
         raise TarifError([_syntax_diagnostic(exc, text, file)], {file: text}) from None
+    too_deep = _too_deep(tree, text, file)
+    if too_deep is not None:
+        raise TarifError([too_deep], {file: text})
     builder = AstBuilder(file)
     try:
         program: n.Program = builder.transform(tree)
@@ -103,6 +106,28 @@ def parse(text: str, file: str = "<texte>") -> n.Program:
 
     strings = tree.scan_values(lambda value: isinstance(value, Token) and value.type == "STRING")
     return replace(program, comments=tuple(scan_comments(text, strings)))
+
+
+MAX_TREE_DEPTH = 200
+"""Levels of the parse tree the builder (a recursive lark `Transformer`) is given; a real file has about 10."""
+
+
+def _too_deep(tree: Tree[Token], text: str, file: str) -> Diagnostic | None:
+    """S008 on the line where the parse tree goes deeper than `MAX_TREE_DEPTH` (a sum of thousands of
+    terms), found without recursion."""
+    stack: list[tuple[Tree[Token], int]] = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_TREE_DEPTH:
+            number = _tree_span(node, file).line
+            line = text.split("\n")[number - 1] if number <= text.count("\n") + 1 else ""
+            start = len(line) - len(line.lstrip()) + 1
+            where = Span(file, number, start, number, max(start + 1, len(line.rstrip()) + 1))
+            return error("S008", f"expression trop longue ou trop imbriquée pour être lue (plus de {MAX_TREE_DEPTH} "
+                         "opérations les unes dans les autres)", where,
+                         "découpez-la en quelques sous-totaux nommés, ou écrivez une grille (« grille selon … »)")
+        stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
+    return None
 
 
 def _tree_span(tree: object, file: str) -> Span:

@@ -28,15 +28,20 @@ def check_program(program: n.Program, profile: str | None = None) -> list[Diagno
     from ..symbols import collect
     from .catalogue import check_catalogue, check_profile
     from .context import Context
-    from .cycles import check_cycles
+    from .cycles import check_cycles, cycles
     from .examples import check_examples
     from .grids import check_grids
     from .header import check_header
+    from .limits import check_limits
     from .names import check_names
     from .priorities import check_priorities
     from .types import infer_types
 
     symbols = collect(program)
+    too_deep = check_limits(program, symbols)
+    if too_deep:  # the other checks walk definitions recursively: the file is refused before them
+        loops = list(cycles(symbols))  # (a long loop is deep too: said as the loop it is)
+        return sorted(loops or too_deep, key=lambda d: (d.span.line, d.span.column, d.code))
     kinds, type_problems = infer_types(program, symbols)
     context = Context(program, symbols, kinds)
     diagnostics: list[Diagnostic] = []
