@@ -5,7 +5,7 @@ The body is read up to a limit (413 beyond, whatever the body's size: the
 JSON is parsed with exact decimals and without `NaN`/`Infinity`; the envelope
 `{"file", "situation", "date"}` is checked; the situation is validated against the
 file's JSON Schema, and a refused value is explained by the situation reader's own
-diagnostic (D001–D007).
+diagnostic (D001–D009).
 """
 
 from __future__ import annotations
