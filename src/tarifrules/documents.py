@@ -80,7 +80,9 @@ def _no_constant(name: str) -> Any:
     raise DocumentError(f"« {name} » n'est pas un nombre JSON : écrivez un nombre en chiffres")
 
 
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+# A string, closed or not (an unclosed one runs to the end: the scan stays linear, the parser
+# reports the syntax error), in the unrolled form that does not backtrack.
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?', re.DOTALL)
 _BRACKET = re.compile(r"[\[\]{}]")
 
 
