@@ -150,10 +150,20 @@ def test_thousands_of_undeclared_keys_give_twenty_errors_then_a_count(tmp_path: 
     assert time.monotonic() - started < 20
 
 
-def test_too_many_keys_in_a_file_are_refused(tmp_path: Path) -> None:
-    situation = tmp_path / "cles.yaml"
-    situation.write_text("".join(f"d{i}: 1\n" for i in range(10_001)), encoding="utf-8")
-    assert_handled(_eval("--situation", situation), 2, "plus de 10")
+@pytest.mark.parametrize(("name", "text"), [
+    ("cles.yaml", "".join(f"k{i:05d}: 1\n" for i in range(99_000))),  # just under 1 Mo
+    ("cles.json", json.dumps({f"k{i:05d}": 1 for i in range(70_000)})),
+])
+def test_too_many_keys_in_a_file_are_refused(tmp_path: Path, name: str, text: str) -> None:
+    situation = tmp_path / name
+    situation.write_text(text, encoding="utf-8")
+    assert_handled(_eval("--situation", situation), 2, "plus de 10\u202f000 clés")
+
+
+def test_an_unclosed_string_of_escaped_quotes_is_read_in_linear_time(tmp_path: Path) -> None:
+    situation = tmp_path / "guillemets.json"
+    situation.write_text('{"quotient_familial": "' + '\\"' * 400_000, encoding="utf-8")
+    assert_handled(_eval("--situation", situation), 2, "n'est pas un JSON/YAML valide")
 
 
 def test_half_a_million_undeclared_keys_in_the_library(cantine: tarifrules.RuleSet) -> None:

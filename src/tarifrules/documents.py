@@ -158,6 +158,11 @@ def _yaml_loader() -> type:
             self._depth = 0
 
         def compose_node(self, parent: Any, index: Any) -> Any:
+            # counted while composing (the constructor would see them only once all are built)
+            if isinstance(parent, yaml.MappingNode) and index is None and len(parent.value) >= MAX_KEYS:
+                raise _too_many_keys()
+            if isinstance(parent, yaml.SequenceNode) and isinstance(index, int) and index >= MAX_KEYS:
+                raise DocumentError(f"une liste a plus de {MAX_KEYS:_} éléments".replace("_", "\u202f"))
             self._depth += 1
             if self._depth > MAX_DEPTH:
                 raise _too_deep()
