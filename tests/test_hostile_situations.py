@@ -176,6 +176,12 @@ def test_half_a_million_undeclared_keys_in_the_library(cantine: tarifrules.RuleS
     assert "et 499 980 autres problèmes" in error.diagnostics[-1].message
 
 
+@pytest.mark.parametrize("case", ["json-chiffres-arabes.json", "json-chiffres-pleine-chasse.json",
+                                  "yaml-chiffres-arabes.yaml"])
+def test_digits_other_than_0_to_9_in_a_situation_file(case: str) -> None:
+    assert_handled(_eval("--situation", CASES / case), 2, "D002", "chiffres autres que 0 à 9")
+
+
 # ------------------------------------------------------------------ the same strings everywhere
 
 
