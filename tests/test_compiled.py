@@ -108,7 +108,7 @@ def test_taux_d_effort_rounds_half_up_to_the_cent() -> None:
     assert [str(f(quotient_familial=q)) for q in (0, 177, 189, 190, 210, 1430, 1444, 1445, 3000)] == [
         "0.80", "0.80", "0.85", "0.86", "0.95", "6.44", "6.50", "6.50", "6.50"]
     assert f() == Decimal("6.50")
-    huge = 10**30  # beyond the scaled-integer path: exact Decimal path, same value
+    huge = 10**30 - 1  # beyond the scaled-integer path (and the largest situation value): exact Decimal path
     assert f(quotient_familial=huge) == tarifrules.load(TAUX).interpret(
         {"quotient_familial": huge}, date=DAY).outputs["tarif_journee"].value
 

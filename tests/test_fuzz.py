@@ -551,18 +551,24 @@ def test_a_datetime_is_evaluated_on_its_day() -> None:
 
 def test_amounts_of_more_than_28_digits_are_shown_and_explained() -> None:
     # was: decimal.InvalidOperation from `explain()` (quantize in the 28-digit default context)
+    # (a situation value has at most 30 digits before the point: D008 beyond, see test_hostile_situations)
     ruleset = tarifrules.load(EXAMPLES / "restauration-scolaire.tarif")
-    evaluation = evaluate(ruleset, {"quotient_familial": "9" * 80, "demandeur_emploi": False})
+    evaluation = evaluate(ruleset, {"quotient_familial": "9" * 30, "demandeur_emploi": False})
     assert evaluation.outputs["tarif_repas"].value == Decimal("5.40")
-    huge = evaluate(minimal("q × 2"), {"q": 10**40 + 1}).outputs["t"]
-    assert huge.value == Decimal(2 * (10**40 + 1))  # exact: not rounded to 28 digits
-    assert huge.display() == f"{2 * (10**40 + 1):,} €".replace(",", " ").replace(" €", ",00 €")
+    huge = evaluate(minimal("q × 2"), {"q": 10**29 + 1}).outputs["t"]
+    assert huge.value == Decimal(2 * (10**29 + 1))  # exact: not rounded to 28 digits
+    assert huge.display() == f"{2 * (10**29 + 1):,} €".replace(",", " ").replace(" €", ",00 €")
 
 
 def test_rounding_a_number_of_more_than_60_digits() -> None:
-    # was: decimal.InvalidOperation (quantize in the 60-digit context)
-    output = evaluate(minimal("q, arrondi au centime le plus proche"), {"q": "9" * 70}).outputs["t"]
-    assert output.value == Decimal("9" * 70)
+    # was: decimal.InvalidOperation (quantize in the 60-digit context); a situation value now has at
+    # most 30 digits before the point (D008 beyond): a product of two reaches 60, its rounding 62
+    nines = "9" * 30
+    output = evaluate(minimal("q × r, arrondi au centime le plus proche"), {"q": nines, "r": nines}).outputs["t"]
+    assert output.value == Decimal(int(nines) ** 2)
+    with pytest.raises(TarifError) as info:
+        minimal("q, arrondi au centime le plus proche").evaluate({"q": "9" * 70}, date="01/09/2025")
+    assert info.value.diagnostics[0].code == "D008"
 
 
 def test_rounding_to_a_multiple_of_zero_is_a_check_error() -> None:

@@ -129,7 +129,7 @@ def test_malformed_json_is_400(client: Any, body: bytes, code: str) -> None:
     ({"file": "restauration-scolaire", "situation": {"quotient_familial": "650,50"}}, ["D004"]),
     ({"file": "restauration-scolaire", "situation": {"quotient_familial": -5}}, ["D003"]),
     ({"file": "restauration-scolaire", "situation": {"demandeur_emploi": {"a": 1}}}, ["D005"]),
-    ({"file": "restauration-scolaire", "situation": {"quotient_familial": "٦٥٠"}}, ["H008"]),
+    ({"file": "restauration-scolaire", "situation": {"quotient_familial": "٦٥٠"}}, ["D002"]),
 ])
 def test_wrong_types_are_422(client: Any, document: Any, codes: list[str]) -> None:
     response = client.post("/evaluer", json=document)

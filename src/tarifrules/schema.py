@@ -7,8 +7,10 @@ booleans, 0/1 or the words of the reader, real dates `JJ/MM/AAAA` or `AAAA-MM-JJ
 enumeration values as written (or a JSON integer), `null` and the words meaning
 « inconnu ». A property test (tests/test_schema.py) holds the two to each other.
 
-One deliberate difference: the schema spells digits `[0-9]`, while the reader also takes
-other Unicode decimal digits (Python's `\\d`); the schema is the portable, stricter contract.
+Digits are `[0-9]` on both sides (the reader refuses Arabic-Indic or fullwidth digits), and
+both bound the size of a number (`situation.MAX_DIGITS` before and after the decimal point:
+D008): in a string by its digits, as a JSON number by `exclusiveMinimum`/`exclusiveMaximum`
+and, for a datum without granularity, a `multipleOf` of 10⁻³⁰.
 
 Numbers are compared exactly: validate documents parsed with `parse_float=Decimal`
 through `validator()`, whose `multipleOf` uses decimal places rather than binary floats.
@@ -24,6 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from . import nodes as n
+from .situation import MAX_DIGITS
 from .values import decimal_places, format_decimal
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -153,6 +156,12 @@ def _signed_bound(value: Decimal, minimum: bool) -> str:
     return rf"-{_magnitude(-value, True)}$"
 
 
+# At most MAX_DIGITS significant digits before the point (leading zeros are free) and MAX_DIGITS
+# significant places after it (trailing zeros are free), as the reader's `_sized` counts them.
+_SIZE = (rf"[+-]?(?:0{_GROUP_SEPARATOR}?)*(?:[1-9](?:{_GROUP_SEPARATOR}?[0-9]){{0,{MAX_DIGITS - 1}}})?"
+         rf"(?:[,.](?:[0-9]{{0,{MAX_DIGITS - 1}}}[1-9])?0*)?$")
+
+
 def _number_pattern(spec: n.TypeSpec, unit: str) -> str:
     low = spec.minimum.value if spec.minimum else Decimal(0)
     high = spec.maximum.value if spec.maximum else None
@@ -164,7 +173,7 @@ def _number_pattern(spec: n.TypeSpec, unit: str) -> str:
         fraction = r"(?:[,.][0-9]+)?"
     core = f"[+-]?{_INTEGER_PART}{fraction}"
     suffix = rf"(?:\s*{_escape(unit)})?" if unit else ""
-    checks = [f"(?={core}{suffix}{_SPACE}$)", _lookahead(_signed_bound(low, True), suffix)]
+    checks = [f"(?={core}{suffix}{_SPACE}$)", _lookahead(_SIZE, suffix), _lookahead(_signed_bound(low, True), suffix)]
     if high is not None:
         checks.append(_lookahead(_signed_bound(high, False), suffix))
     return f"^{_SPACE}{''.join(checks)}"
@@ -188,18 +197,28 @@ def _strings(*patterns: str) -> str:
     return "|".join(f"(?:{p})" for p in (*patterns, _UNKNOWN))
 
 
+_TOO_LARGE_INT = 10 ** MAX_DIGITS
+_TOO_LARGE = Decimal(_TOO_LARGE_INT)
+
+
 def _numeric(spec: n.TypeSpec) -> dict[str, Any]:
     # `minimum`, `maximum` and `multipleOf` apply to numbers only, `pattern` to strings only:
     # one flat schema, much faster to validate than an `anyOf` of one schema per JSON type.
     unit = n.UNIT_OF_KIND.get(spec.kind, "")
     low = spec.minimum.value if spec.minimum else Decimal(0)
     schema: dict[str, Any] = {"type": ["number", "string", "null"], "minimum": _json_number(low)}
+    if low <= -_TOO_LARGE:
+        schema["exclusiveMinimum"] = -_TOO_LARGE_INT
     if spec.maximum is not None:
         schema["maximum"] = _json_number(spec.maximum.value)
+    if spec.maximum is None or spec.maximum.value >= _TOO_LARGE:
+        schema["exclusiveMaximum"] = _TOO_LARGE_INT
     if spec.granularity is n.Granularity.ENTIER:
         schema["multipleOf"] = 1
     elif spec.granularity is n.Granularity.CENTIME:
         schema["multipleOf"] = 0.01
+    else:
+        schema["multipleOf"] = float(f"1e-{MAX_DIGITS}")
     schema["pattern"] = _strings(_number_pattern(spec, unit))
     return schema
 

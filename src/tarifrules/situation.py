@@ -5,6 +5,13 @@ Accepted spellings (the JSON contract): numbers as JSON numbers or strings (`"65
 enumeration values as strings (or integers). A key absent or `null` is unknown. A key
 that is not declared in `données` is an error: nothing is silently ignored. Values are
 never echoed in messages beyond what the caller gave for that key.
+
+Whoever calls (`--set`, a JSON or YAML file, `RuleSet.evaluate`, the service), a number is
+read by the same rules: digits 0 to 9 only (not Arabic-Indic `٦٥٠` nor fullwidth `６５０`,
+which the JSON Schema of the service would refuse), at most `MAX_DIGITS` before the
+decimal point and as many after (D008, checked before any arithmetic: `1e999999999` is a
+few bytes, its explanation would be a gigabyte). A situation with many problems reports
+the first `MAX_REPORTED`, then how many more (D009).
 """
 
 from __future__ import annotations
@@ -37,26 +44,56 @@ _UNKNOWN_WORDS = {"", "inconnu", "inconnue", "null", "none"}
 
 
 _NUMBER_HINT = "écrivez un nombre en chiffres, par exemple 650 ou 650,50"
+_ASCII_HINT = "écrivez les nombres et les dates avec les chiffres 0 à 9, par exemple 650 ou 01/09/2025"
+
+MAX_DIGITS = 30  # before the decimal point, and after it: a household's data use a dozen at most
+MAX_REPORTED = 20  # problems detailed for one situation; the others are counted (D009)
+_TOO_LARGE = Decimal(10) ** MAX_DIGITS
+_SMALLEST = Decimal(1).scaleb(-MAX_DIGITS)
+
+
+def _sized(value: Decimal) -> Decimal:
+    """`value` if it has at most `MAX_DIGITS` digits before the point and `MAX_DIGITS` significant
+    places after it, else D008; trailing zeros beyond are dropped (650,000…0 is 650), so that no
+    later step writes out or multiplies a million digits."""
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)  # finite
+    if value.is_zero():
+        return value if -MAX_DIGITS <= exponent <= 0 else Decimal(0).copy_sign(value)
+    if value.adjusted() >= MAX_DIGITS or (exponent < -MAX_DIGITS and decimal_places(value) > MAX_DIGITS):
+        raise InvalidValue("D008", f"a trop de chiffres : au plus {MAX_DIGITS} avant la virgule et "
+                                   f"{MAX_DIGITS} après",
+                           "aucune donnée d'un foyer n'a cette taille : vérifiez la valeur transmise "
+                           "(un nombre s'écrit en chiffres, par exemple 650 ou 650,50)")
+    return value.quantize(_SMALLEST, context=WIDE) if exponent < -MAX_DIGITS else value
+
+
+def _only_ascii_digits(text: str) -> None:
+    """D002 for digits other than 0 to 9 (`٦٥٠`, `６５０`): the reader's patterns use `\\d`, which
+    would read them, and the JSON Schema (`[0-9]`) does not."""
+    if not text.isascii() and any(c.isdigit() and not c.isascii() for c in text):
+        raise InvalidValue("D002", "contient des chiffres autres que 0 à 9", _ASCII_HINT)
 
 
 def _as_decimal(raw: Any, unit: str) -> Decimal:
     if type(raw) is int:
-        return Decimal(raw)
+        return _sized(Decimal(raw))
     if isinstance(raw, Decimal):
         if not raw.is_finite():
             raise InvalidValue("D002", "n'est pas un nombre", _NUMBER_HINT)
-        return raw
+        return _sized(raw)
     if isinstance(raw, float):
         if raw != raw or raw in (float("inf"), float("-inf")):
             raise InvalidValue("D002", "n'est pas un nombre", _NUMBER_HINT)
-        return Decimal(repr(raw))
+        return _sized(Decimal(repr(raw)))
     if isinstance(raw, str):
         text = raw.strip()
         if unit and text.endswith(unit):
             text = text[: -len(unit)].strip()
+        _only_ascii_digits(text)
         value = parse_french_number(text)
         if value is not None:
-            return value
+            return _sized(value)
     raise InvalidValue("D002", "n'est pas un nombre", _NUMBER_HINT)
 
 
@@ -69,11 +106,12 @@ def _numeric(spec: n.TypeSpec) -> Converter:
     accepted = (f"le fichier accepte de {_plain(low, unit)} à {_plain(high, unit)}" if high is not None else
                 f"le fichier accepte à partir de {_plain(low, unit)}")
 
-    int_low = math.ceil(low)
-    int_high = None if high is None else math.floor(high)
+    # the fast path takes the ints that `_sized` accepts (fewer than MAX_DIGITS + 1 digits)
+    int_low = max(math.ceil(low), 1 - 10 ** MAX_DIGITS)
+    int_high = 10 ** MAX_DIGITS - 1 if high is None else min(math.floor(high), 10 ** MAX_DIGITS - 1)
 
     def convert(raw: Any) -> Decimal:
-        if type(raw) is int and raw >= int_low and (int_high is None or raw <= int_high):
+        if type(raw) is int and int_low <= raw <= int_high:
             # the common case, as the general path below would read it: an int has no decimal places
             return WIDE.divide(Decimal(raw), HUNDRED) if unit == "%" else Decimal(raw)
         if type(raw) is bool:
@@ -122,6 +160,7 @@ def _date(raw: Any) -> datetime.date:
     if isinstance(raw, datetime.date) and not isinstance(raw, datetime.datetime):
         return raw
     if isinstance(raw, str):
+        _only_ascii_digits(raw)
         value = parse_date(raw)
         if value is not None:
             return value
@@ -133,7 +172,8 @@ def _enumeration(choices: tuple[str, ...]) -> Converter:
     accepted = set(choices)
 
     def convert(raw: Any) -> str:
-        if isinstance(raw, Decimal) and raw.is_finite() and raw == raw.to_integral_value():
+        if (isinstance(raw, Decimal) and raw.is_finite() and raw.adjusted() < MAX_DIGITS
+                and raw == raw.to_integral_value()):  # int() of 1E+999999999 would write a billion digits
             raw = int(raw)
         if type(raw) is bool or not isinstance(raw, (str, int)):
             raise InvalidValue("D007", "n'est pas une des valeurs prévues", f"valeurs possibles : {', '.join(choices)}")
@@ -190,6 +230,7 @@ class SituationReader:
         converters = self._converters
         values: dict[str, Any] = {}
         problems: list[Diagnostic] | None = None
+        more = 0  # problems beyond MAX_REPORTED: counted, not described (no close-name search)
         for key, raw in situation.items():
             convert = converters.get(key)
             if convert is not None and raw is not None:
@@ -205,12 +246,18 @@ class SituationReader:
                                     hint=_NUMBER_HINT)
             elif convert is not None:
                 continue
+            elif problems is not None and len(problems) >= MAX_REPORTED:
+                more += 1
+                continue
             else:
                 problem = self._undeclared(key)
             problems = problems or []
-            problems.append(problem)
+            if len(problems) < MAX_REPORTED:
+                problems.append(problem)
+            else:
+                more += 1
         if problems:
-            raise TarifError(problems)
+            raise TarifError([*problems, more_problems(more)] if more else problems)
         return values
 
     def _undeclared(self, key: object) -> Diagnostic:
@@ -222,3 +269,14 @@ class SituationReader:
         hint = f"vouliez-vous dire « {close[0]} » ?" if close else (
             "données déclarées : " + ", ".join(self._converters) if self._converters else None)
         return error("D001", f"« {name} » n'est pas une donnée déclarée dans le fichier", hint=hint)
+
+
+def more_problems(count: int) -> Diagnostic:
+    """D009: the problems of a situation beyond the first `MAX_REPORTED`, counted."""
+    from .values import format_decimal
+
+    return error("D009", f"et {format_decimal(Decimal(count))} autre{'s' if count > 1 else ''} "
+                         f"problème{'s' if count > 1 else ''} dans la situation (les {MAX_REPORTED} premiers "
+                         "sont détaillés)",
+                 hint="corrigez d'abord ceux-ci : tant de problèmes viennent souvent d'une seule cause "
+                      "(la situation d'un autre fichier de règles, des noms mal écrits)")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .diagnostics import TarifError, error
+from .diagnostics import Diagnostic, TarifError, error
+from .files import FileProblem, read_regular_file
 from .span import Span
 
 MAX_BYTES = 5_000_000
@@ -37,31 +38,28 @@ def read_source(path_or_text: str | Path, file: str | None = None) -> tuple[str,
 
 
 def read_bytes(path: Path, name: str) -> bytes:
-    where = Span(name, 0, 0, 0, 0)
+    """The bytes of a rule file: a regular file of at most `MAX_BYTES` (`files.read_regular_file`)."""
     try:
-        if path.is_dir():
-            raise TarifError([error("F001", "c'est un dossier, pas un fichier", where,
-                                    "donnez le chemin d'un fichier .tarif")])
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            shown = f"{size / 1_000_000:.1f}".replace(".", ",")
-            limit = f"limite : {MAX_BYTES // 1_000_000} Mo"
-            raise TarifError([error("F004", f"le fichier est trop gros ({shown} Mo)", where,
-                                    f"un fichier de règles dépasse rarement quelques Ko ; {limit}")])
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise TarifError([error("F001", "fichier introuvable", where,
-                                "vérifiez le chemin et le nom du fichier")]) from None
-    except PermissionError:
-        raise TarifError([error("F001", "lecture du fichier refusée (droits d'accès)", where,
-                                "demandez le droit de lire ce fichier, ou copiez-le dans votre dossier")]) from None
-    except OSError as exc:
-        raise TarifError([error("F001", f"fichier illisible ({exc.strerror or 'erreur système'})", where,
-                                "vérifiez que le fichier est accessible (disque, partage réseau), "
-                                "puis réessayez")]) from None
-    except ValueError:  # a path the system cannot name (a NUL character in it)
-        raise TarifError([error("F001", "nom de fichier invalide (caractère nul)", where,
-                                "vérifiez le chemin et le nom du fichier")]) from None
+        return read_regular_file(path, MAX_BYTES)
+    except FileProblem as problem:
+        raise TarifError([_unreadable(problem, Span(name, 0, 0, 0, 0))]) from None
+
+
+def _unreadable(problem: FileProblem, where: Span) -> Diagnostic:
+    limit = f"limite : {MAX_BYTES // 1_000_000} Mo"
+    match problem.reason:
+        case "too_large":
+            shown = f"{problem.size / 1_000_000:.1f} Mo".replace(".", ",") if problem.size is not None else (
+                f"plus de {MAX_BYTES // 1_000_000} Mo")
+            return error("F004", f"le fichier est trop gros ({shown})", where,
+                         f"un fichier de règles dépasse rarement quelques Ko ; {limit}")
+        case "directory":
+            return error("F001", problem.message, where, "donnez le chemin d'un fichier .tarif")
+        case "special":
+            return error("F001", problem.message, where,
+                         "donnez le chemin d'un fichier .tarif enregistré sur le disque")
+        case _:
+            return error("F001", problem.message, where, problem.hint)
 
 
 def decode(raw: bytes, name: str) -> str:

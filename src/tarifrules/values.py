@@ -98,11 +98,10 @@ def decimal_places(value: Decimal) -> int:
     _, digits, exponent = value.as_tuple()
     if not isinstance(exponent, int) or exponent >= 0 or not any(digits):  # 0,00 is a whole number
         return 0
-    places = -exponent
-    while places and digits and digits[-1] == 0:
-        digits = digits[:-1]
-        places -= 1
-    return places
+    end = len(digits)
+    while end and digits[end - 1] == 0:  # no slicing: linear even for a million trailing zeros
+        end -= 1
+    return max(0, -exponent - (len(digits) - end))
 
 
 def _exponent(value: Decimal) -> int:

@@ -96,28 +96,70 @@ def _rules_failed(exc: TarifError) -> NoReturn:
 # ------------------------------------------------------------------ situations
 
 
+SITUATION_LIMIT = 1_000_000  # bytes: a household's situation is a few hundred
+IDENTITY_LIMIT = 1_000_000  # bytes: the persons of one household
+
+
+def _read_document(path: str, noun: str, limit: int, *, yaml: bool = False, syntax: str = "JSON lisible",
+                   example: str = "voir docs/api-particulier.md, « Le fichier d'identité »") -> Any:
+    """A JSON (or, with `yaml`, YAML) file given on the command line, read as data
+    (`documents.py`); `noun` names it in messages (« situation », « fichier d'identité »).
+    Anything unreadable or refused is a `_UsageProblem` (exit 2)."""
+    from ..documents import DocumentError
+    from ..files import FileProblem, read_regular_file
+
+    the = f"la {noun}" if noun == "situation" else f"le {noun}"
+    try:
+        raw = read_regular_file(path, limit)
+    except FileProblem as problem:
+        if problem.reason == "missing":
+            raise _UsageProblem(f"{noun} introuvable : {path}", "vérifiez le chemin du fichier") from None
+        raise _UsageProblem(f"impossible de lire {the} {path} : {problem.message}", problem.hint) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise _UsageProblem(f"{the} {path} n'est pas un texte UTF-8",
+                            "enregistrez le fichier en UTF-8") from None
+    try:
+        return _parse_document(text, yaml)
+    except DocumentError as exc:
+        where = f" (ligne {exc.line})" if exc.line else ""
+        raise _UsageProblem(f"{the} {path}{where} : {exc.message}", example) from None
+    except _SyntaxProblem as exc:
+        where = f" (ligne {exc.line})" if exc.line else ""
+        raise _UsageProblem(f"{the} {path} n'est pas un {syntax}{where}", example) from None
+
+
+class _SyntaxProblem(Exception):
+    """Bad JSON or YAML syntax, at `line` when known."""
+
+    def __init__(self, line: int | None):
+        super().__init__(line)
+        self.line = line
+
+
+def _parse_document(text: str, yaml: bool) -> Any:
+    """`load_yaml` or `load_json`; bad syntax as `_SyntaxProblem`."""
+    from ..documents import load_json, load_yaml
+
+    if not yaml:
+        try:
+            return load_json(text)
+        except json.JSONDecodeError as exc:
+            raise _SyntaxProblem(exc.lineno) from None
+    import yaml as pyyaml
+
+    try:
+        return load_yaml(text)
+    except pyyaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise _SyntaxProblem(mark.line + 1 if mark is not None else None) from None
+
+
 def _read_situation_file(path: str) -> dict[str, Any]:
-    from decimal import Decimal
-
-    file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise _UsageProblem(f"situation introuvable : {path}", "vérifiez le chemin du fichier") from None
-    except (OSError, UnicodeDecodeError):
-        raise _UsageProblem(f"situation illisible : {path}", "un fichier JSON ou YAML en UTF-8 est attendu") from None
-    import yaml
-
-    try:
-        if file.suffix.lower() in (".yaml", ".yml"):
-            data = yaml.safe_load(text)
-        else:
-            data = json.loads(text, parse_float=Decimal)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:  # both say where
-        line = getattr(exc, "lineno", None) or getattr(getattr(exc, "problem_mark", None), "line", None)
-        where = f" (ligne {line})" if line else ""
-        raise _UsageProblem(f"la situation {path} n'est pas un JSON/YAML valide{where}",
-                            'exemple : {"quotient_familial": 650, "demandeur_emploi": "oui"}') from None
+    data = _read_document(path, "situation", SITUATION_LIMIT, yaml=Path(path).suffix.lower() in (".yaml", ".yml"),
+                          syntax="JSON/YAML valide",
+                          example='exemple : {"quotient_familial": 650, "demandeur_emploi": "oui"}')
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -15,9 +14,11 @@ from .common import (
     EXIT_PROBLEMS,
     EXIT_SOURCE,
     EXIT_USAGE,
+    IDENTITY_LIMIT,
     _fail,
     _load,
     _print_error,
+    _read_document,
     _situation,
     _UsageProblem,
     cli,
@@ -98,12 +99,9 @@ def _fetch(ruleset: RuleSet, source: _Source, date: Any, situation: dict[str, An
     from ..diagnostics import TarifError
 
     try:
-        data = json.loads(Path(source.identity_file).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        _fail(f"fichier d'identité introuvable : {source.identity_file}", "vérifiez le chemin du fichier")
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        _fail(f"le fichier d'identité {source.identity_file} n'est pas un JSON lisible",
-              "voir docs/api-particulier.md, « Le fichier d'identité »")
+        data = _read_document(source.identity_file, "fichier d'identité", IDENTITY_LIMIT)
+    except _UsageProblem as problem:
+        _fail(problem.message, problem.hint)
     fetcher = Fetcher(ruleset)
     try:
         household = Household.parse(data)

@@ -5,7 +5,7 @@ The body is read up to a limit (413 beyond, whatever the body's size: the
 JSON is parsed with exact decimals and without `NaN`/`Infinity`; the envelope
 `{"file", "situation", "date"}` is checked; the situation is validated against the
 file's JSON Schema, and a refused value is explained by the situation reader's own
-diagnostic (D001–D007).
+diagnostic (D001–D009).
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ..diagnostics import Diagnostic, TarifError, error
+from ..documents import DocumentError, load_json
+from ..situation import MAX_REPORTED, more_problems
 from .errors import (
     BAD_JSON,
     BAD_REQUEST,
@@ -69,10 +71,6 @@ class _Huge(Exception):
     pass
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(name)
-
-
 def _decimal(text: str) -> Decimal:
     value = Decimal(text)
     if value.is_finite() and value and abs(value.adjusted()) > MAX_DIGITS:
@@ -95,7 +93,9 @@ def parse_json(body: bytes) -> Any:
     except UnicodeDecodeError:
         raise fail(400, BAD_JSON, "le corps de la requête n'est pas du texte UTF-8", hint) from None
     try:
-        return json.loads(text, parse_float=_decimal, parse_int=_integer, parse_constant=_no_constant)
+        return load_json(text, parse_float=_decimal, parse_int=_integer)
+    except DocumentError as exc:  # a key given twice, nesting too deep, NaN or Infinity…
+        raise fail(400, BAD_JSON, f"le corps de la requête est refusé : {exc.message}", hint) from None
     except _Huge:
         raise fail(422, HUGE_NUMBER, f"le corps contient un nombre démesuré (plus de {MAX_DIGITS} chiffres une "
                                      "fois écrit)", "écrivez les nombres en chiffres, sans exposant") from None
@@ -158,12 +158,12 @@ def check_situation(version: Version, situation: dict[str, Any]) -> None:
     if version.accepts(situation):
         return
     properties = version.schema["properties"]
-    refused: list[str] = []
+    refused: set[str] = set()
     for problem in version.validator.iter_errors(situation):
-        keys = [str(problem.path[0])] if problem.path else [k for k in situation if k not in properties]
-        refused += [k for k in keys if k not in refused]
+        refused.update([str(problem.path[0])] if problem.path else [k for k in situation if k not in properties])
     diagnostics: list[Diagnostic] = []
-    for key in (k for k in situation if k in refused):
+    keys = [k for k in situation if k in refused]
+    for key in keys[:MAX_REPORTED]:  # the others are counted (D009), as the situation reader does
         try:
             version.reader.read({key: situation[key]})
         except TarifError as exc:
@@ -172,5 +172,7 @@ def check_situation(version: Version, situation: dict[str, Any]) -> None:
         diagnostics.append(error(SCHEMA_REFUSED, f"« {key} » : valeur refusée par le schéma JSON du fichier",
                                  hint="écrivez les nombres et les dates avec les chiffres 0 à 9 "
                                       "(schéma : GET /schema/{fichier})"))
+    if len(keys) > MAX_REPORTED:
+        diagnostics.append(more_problems(len(keys) - MAX_REPORTED))
     raise ServiceError(422, diagnostics or [error(BAD_REQUEST, "situation refusée par le schéma JSON du fichier",
                                                   hint="schéma : GET /schema/{fichier}")])
