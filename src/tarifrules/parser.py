@@ -16,7 +16,7 @@ from lark.exceptions import VisitError
 from . import nodes as n
 from .build import AstBuilder
 from .diagnostics import Diagnostic, TarifError, error
-from .source import grammar_path
+from .source import grammar_path, normalise
 from .span import Span
 
 # What each terminal means, in the words of the language reference.
@@ -80,7 +80,12 @@ def _terminal_words() -> dict[str, str]:
 
 
 def parse(text: str, file: str = "<texte>") -> n.Program:
-    """Parse `.tarif` text; raise `TarifError` with located diagnostics on a syntax error."""
+    """Parse `.tarif` text; raise `TarifError` with located diagnostics on a syntax error.
+
+    The text is normalised first (NFC, `\n`) as `source.read_source` does, so that a text given
+    directly reads like the same text saved in a file.
+    """
+    text = normalise(text)
     if not text.endswith("\n"):
         text += "\n"
     try:
