@@ -15,6 +15,7 @@ from lark.exceptions import VisitError
 
 from . import nodes as n
 from .build import AstBuilder
+from .characters import hidden_characters
 from .diagnostics import Diagnostic, TarifError, error
 from .source import grammar_path, normalise
 from .span import Span
@@ -83,11 +84,15 @@ def parse(text: str, file: str = "<texte>") -> n.Program:
     """Parse `.tarif` text; raise `TarifError` with located diagnostics on a syntax error.
 
     The text is normalised first (NFC, `\n`) as `source.read_source` does, so that a text given
-    directly reads like the same text saved in a file.
+    directly reads like the same text saved in a file; bidirectional controls and invisible
+    characters outside comments are refused before the grammar sees them (S006, S007).
     """
     text = normalise(text)
     if not text.endswith("\n"):
         text += "\n"
+    hidden = hidden_characters(text, file)
+    if hidden:
+        raise TarifError(hidden, {file: text})
     try:
         tree = _parser().parse(text)
     except UnexpectedInput as exc:
