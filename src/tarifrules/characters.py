@@ -46,7 +46,8 @@ def is_hidden(char: str) -> bool:
 
 def describe(char: str) -> str:
     """`U+202E RIGHT-TO-LEFT OVERRIDE`: how a message names a character that may not show."""
-    return f"U+{ord(char):04X} {unicodedata.name(char, 'sans nom')}"
+    name = unicodedata.name(char, "")
+    return f"U+{ord(char):04X} {name}" if name else f"U+{ord(char):04X}"
 
 
 def _comment_start(line: str) -> int:
@@ -95,6 +96,11 @@ def hidden_characters(text: str, file: str) -> list[Diagnostic]:
                     "S006", f"caractère de contrôle bidirectionnel {describe(char)} hors d'un commentaire", span,
                     "ce caractère invisible change l'ordre d'affichage : l'écran peut montrer autre chose que ce "
                     "que tarifrules lit ; retirez-le (il n'est accepté que dans un commentaire)"))
+            elif unicodedata.category(char) == "Cc":
+                problems.append(error(
+                    "S007", f"caractère de contrôle {describe(char)} hors d'un commentaire", span,
+                    "un fichier de règles est un texte brut : effacez ce caractère (il peut, par exemple, "
+                    "changer l'affichage du terminal)"))
             else:
                 problems.append(error(
                     "S007", f"caractère invisible {describe(char)} hors d'un commentaire", span,
