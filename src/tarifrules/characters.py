@@ -177,7 +177,7 @@ def foreign_letters(name: str) -> tuple[str, list[str]] | None:
     kinds = set(scripts)
     if len(kinds) < 2 or any(kinds <= together for together in _WRITTEN_TOGETHER):
         return None
-    main = max(sorted(kinds), key=lambda kind: (kinds == {kind}, scripts.count(kind), kind == "LATIN"))
+    main = max(sorted(kinds), key=lambda kind: (scripts.count(kind), kind == "LATIN"))  # ties: Latin
     foreign = list(dict.fromkeys(char for char in name if script(char) not in (None, main)))
     return main, foreign
 
