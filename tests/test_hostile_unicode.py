@@ -188,3 +188,11 @@ def test_check_from_the_library_returns_the_error(case: str) -> None:
     code, _, line, column = REFUSED[case]
     diagnostics = tarifrules.check(path(case))
     assert (diagnostics[0].code, diagnostics[0].span.line, diagnostics[0].span.column) == (code, line, column)
+
+
+def test_no_break_space_before_a_colon_is_named_in_the_hint() -> None:
+    """French typing puts an espace insécable before « : »: the hint names it, it does not only show « »."""
+    text = path("nfc").read_text(encoding="utf-8").replace("  tarif_repas : grille", "  tarif_repas\u00a0: grille")
+    error = library_error(lambda: tarifrules.load(text))
+    (diagnostic,) = error.diagnostics
+    assert diagnostic.code == "S002" and "U+00A0 NO-BREAK SPACE" in (diagnostic.hint or "")

@@ -15,7 +15,7 @@ from lark.exceptions import VisitError
 
 from . import nodes as n
 from .build import AstBuilder
-from .characters import hidden_characters
+from .characters import describe, hidden_characters
 from .diagnostics import Diagnostic, TarifError, error
 from .source import grammar_path, normalise
 from .span import Span
@@ -192,6 +192,8 @@ def _unexpected_character(text: str, pos: int, line: int, column: int, file: str
         hint = "un nombre décimal s'écrit avec une virgule : « 2,10 € »"
     elif char == ",":
         hint = "un nombre décimal s'écrit avec une seule virgule : « 1,50 € »"
+    elif char.isspace():  # an espace insécable typed before « : », an em space pasted from a document
+        hint = f"remplacez cette espace ({describe(char)}) par une espace ordinaire"
     return error("S002", f"caractère inattendu « {char} »", span, hint)
 
 
