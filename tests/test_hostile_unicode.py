@@ -7,6 +7,7 @@ file is one trick played on it:
   after accented letters: read as its NFC twin, carets on the right character;
 * `nom-cyrillique.tarif`, `noms-confondus.tarif`: a Cyrillic `а` in a name, alone or beside
   the Latin name it imitates: warnings T049 and T031 that show the letter's code point;
+  `valeur-cyrillique.tarif`: a Cyrillic `о` in a value of a `parmi` list (T049);
 * `bidi-*.tarif`: bidirectional controls in a name, a text, a data source, a text holding
   `#`, and in a comment (the only place they are accepted);
 * `espace-sans-chasse`, `jointure-nom`, `bom-au-milieu`, `remplissage-hangul`,
@@ -61,7 +62,7 @@ def test_the_corpus_holds_what_its_cases_say() -> None:
     assert "\u202e" in path("bidi-commentaire").read_text(encoding="utf-8")
     assert {p.stem for p in CORPUS.glob("*.tarif")} == {
         *REFUSED, "nfc", "nfd", "nfd-crlf", "nfd-erreur", "nom-cyrillique", "noms-confondus", "bidi-commentaire",
-        "jointure-persan"}
+        "jointure-persan", "valeur-cyrillique"}
 
 
 # ----------------------------------------------------------------- NFD: read as its NFC twin
@@ -118,6 +119,16 @@ def test_cyrillic_letter_in_a_name_is_a_warning_that_shows_the_letter() -> None:
     assert_handled(refused, 2, "D001", "U+0430 CYRILLIC SMALL LETTER A", "corrigez le nom dans le fichier")
     error = library_error(lambda: rules.evaluate({"quotient_familial": 500}))
     assert "U+0430" in messages(error)
+
+
+def test_cyrillic_letter_in_a_listed_value_is_a_warning() -> None:
+    result = run_cli(["check", path("valeur-cyrillique")])
+    assert_handled(result, 0, "avertissement[T049]", "la valeur « b\u043eursier » de « statut »",
+                   "U+043E CYRILLIC SMALL LETTER O")
+    rules = tarifrules.load(path("valeur-cyrillique"))
+    assert [d.code for d in rules.warnings] == ["T049"]
+    # The household's Latin « boursier » is not in the list: refused, not silently priced.
+    assert_handled(run_cli(["eval", path("valeur-cyrillique"), "--set", "statut=boursier"]), 2, "D007")
 
 
 def test_confusable_pair_is_a_warning_naming_both_names_and_where_the_other_is() -> None:

@@ -36,7 +36,8 @@ def _retyped(name: str, foreign: list[str]) -> str:
     return "".join(lookalike(char) or char if char in foreign else char for char in name)
 
 
-def _mixed_scripts(name: str, span: Span) -> Diagnostic | None:
+def _mixed_scripts(name: str, span: Span, owner: str | None = None) -> Diagnostic | None:
+    """T049 for a name, or for a value of the list of `owner` (`parmi (bоursier, …)`)."""
     mixed = foreign_letters(name)
     if mixed is None:
         return None
@@ -47,7 +48,8 @@ def _mixed_scripts(name: str, span: Span) -> Diagnostic | None:
             "retapez le nom au clavier")
     if retyped != name and retyped.isascii():
         hint += f" (« {retyped} »)"
-    return warning("T049", f"le nom « {name} » mélange des alphabets : {letters} parmi des lettres "
+    what = f"la valeur « {name} » de « {owner} »" if owner else f"le nom « {name} »"
+    return warning("T049", f"{what} mélange des alphabets : {letters} parmi des lettres "
                    f"{script_adjective(main)}s", span, hint)
 
 
@@ -58,6 +60,12 @@ def check_scripts(context: Context) -> Iterator[Diagnostic]:
             mixed = _mixed_scripts(name, span)
             if mixed is not None:
                 yield mixed
+    for declaration in context.program.data:
+        for choice in declaration.type.choices:
+            if not choice.isascii():
+                mixed = _mixed_scripts(choice, declaration.span, declaration.name)
+                if mixed is not None:
+                    yield mixed
     if all(name.isascii() for name, _ in names):
         return  # like Rust's lint: `l`/`1`, `O`/`0` or `rn`/`m` between ASCII names are left to the reader
     first_with: dict[str, tuple[str, Span]] = {}
