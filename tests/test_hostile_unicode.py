@@ -207,3 +207,24 @@ def test_no_break_space_before_a_colon_is_named_in_the_hint() -> None:
     error = library_error(lambda: tarifrules.load(text))
     (diagnostic,) = error.diagnostics
     assert diagnostic.code == "S002" and "U+00A0 NO-BREAK SPACE" in (diagnostic.hint or "")
+
+
+def test_the_service_serves_the_nfd_file_and_not_the_bidi_one(tmp_path: Path) -> None:
+    """`tarifrules serve`: a refused file is not served and `GET /fichiers` says why; the NFD file
+    answers like its NFC twin; a lookalike pair is served with its warning."""
+    from fastapi.testclient import TestClient
+
+    from tarifrules.service.app import create_app
+
+    for case in ("bidi-nom", "nfd", "noms-confondus"):
+        (tmp_path / f"{case}.tarif").write_bytes(path(case).read_bytes())
+    with TestClient(create_app(tmp_path)) as client:
+        files = {f["name"]: f for f in client.get("/fichiers").json()["files"]}
+        assert not files["bidi-nom"]["served"]
+        assert [d["code"] for d in files["bidi-nom"]["diagnostics"]] == ["S006"]
+        assert {d["code"] for d in files["noms-confondus"]["diagnostics"]} >= {"T031", "T049"}
+        body = {"situation": {"quotient_familial": 500}, "date": "2025-10-01"}
+        refused = client.post("/evaluer", json={"file": "bidi-nom", **body})
+        assert refused.status_code == 409 and refused.json()["errors"][0]["code"] == "H005"
+        answered = client.post("/evaluer", json={"file": "nfd", **body})
+        assert answered.status_code == 200 and answered.json()["outputs"]["tarif_repas"]["value"] == "2.00"
