@@ -14,7 +14,8 @@ file is one trick played on it:
   `echappement-terminal`: invisible or control characters, refused (S007);
   `jointure-persan`: a ZWNJ inside a Persian word of a text, accepted.
 
-Each goes through the command line (`check`, `eval`) and the library (`tarifrules.load`).
+Each goes through the command line (`check`, `eval`) and the library (`tarifrules.load`);
+three of them through the HTTP service too.
 """
 
 from __future__ import annotations
@@ -228,3 +229,17 @@ def test_the_service_serves_the_nfd_file_and_not_the_bidi_one(tmp_path: Path) ->
         assert refused.status_code == 409 and refused.json()["errors"][0]["code"] == "H005"
         answered = client.post("/evaluer", json={"file": "nfd", **body})
         assert answered.status_code == 200 and answered.json()["outputs"]["tarif_repas"]["value"] == "2.00"
+
+
+def test_the_class_of_hidden_characters_is_unicode_s() -> None:
+    """`characters._HIDDEN` is written out for speed: it must be every Cf and Cc character of the
+    running Python's Unicode (but tab, newline, form feed) and the blank letters, nothing else."""
+    import sys
+
+    from tarifrules.characters import BLANK_LETTERS
+
+    expected = {chr(code) for code in range(sys.maxunicode + 1)
+                if unicodedata.category(chr(code)) in ("Cf", "Cc")} - set("\t\n\f") | BLANK_LETTERS
+    found = {chr(code) for code in range(sys.maxunicode + 1) if is_hidden(chr(code))}
+    assert found == expected, sorted(f"U+{ord(c):04X}" for c in found ^ expected)
+
