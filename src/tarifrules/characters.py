@@ -14,6 +14,7 @@ from Unicode's `confusables.txt` by `tools/make_confusables.py`, shipped in the 
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 import unicodedata
@@ -55,26 +56,30 @@ def describe(char: str) -> str:
     return f"U+{ord(char):04X} {name}" if name else f"U+{ord(char):04X}"
 
 
-def _comment_start(line: str) -> int:
-    """Where the line's `#` comment starts (its length if none): the first `#` outside a quoted
-    text closed on the same line, as the lexer reads it."""
+def _quoted(line: str) -> list[tuple[int, int]]:
+    """The quoted texts closed on the line (`"…"`, `«…»`), as the lexer reads them, in order."""
+    return [(match.start(), match.end()) for match in _STRING.finditer(line)]
+
+
+def _comment_start(line: str, quoted: list[tuple[int, int]]) -> int:
+    """Where the line's `#` comment starts (its length if none): the first `#` outside a quoted text."""
     position = 0
-    while True:
-        sharp = line.find("#", position)
-        if sharp < 0:
-            return len(line)
-        inside = next((m for m in _STRING.finditer(line) if m.start() < sharp < m.end() - 1), None)
-        if inside is None:
+    for start, end in quoted:
+        sharp = line.find("#", position, start)
+        if sharp >= 0:
             return sharp
-        position = inside.end()
+        position = end
+    sharp = line.find("#", position)
+    return sharp if sharp >= 0 else len(line)
 
 
-def _joiner_allowed(line: str, index: int) -> bool:
+def _joiner_allowed(line: str, index: int, quoted: list[tuple[int, int]]) -> bool:
     """A ZWJ or ZWNJ inside a quoted text, after a character of a script that needs it (not
     ASCII, not a Latin, Greek or Cyrillic letter): Persian, Devanagari, emoji sequences."""
-    if not any(m.start() < index < m.end() - 1 for m in _STRING.finditer(line)):
+    around = bisect.bisect_right(quoted, (index, len(line))) - 1
+    if around < 0 or not quoted[around][0] < index < quoted[around][1] - 1:
         return False
-    before = line[index - 1] if index > 0 else " "
+    before = line[index - 1]
     return not before.isascii() and script(before) not in ("LATIN", "GREEK", "CYRILLIC")
 
 
@@ -86,12 +91,14 @@ def hidden_characters(text: str, file: str) -> list[Diagnostic]:
     for number, line in enumerate(text.split("\n"), start=1):
         if line.isascii() and line.isprintable():
             continue
-        comment = None
-        for match in _HIDDEN.finditer(line):
+        first = _HIDDEN.search(line)
+        if first is None:
+            continue
+        quoted = _quoted(line)
+        comment = _comment_start(line, quoted)
+        for match in _HIDDEN.finditer(line, first.start(), comment):
             char, index = match.group(), match.start()
-            if comment is None:
-                comment = _comment_start(line)
-            if index > comment or (char in _JOINERS and _joiner_allowed(line, index)):
+            if char in _JOINERS and _joiner_allowed(line, index, quoted):
                 continue
             span = Span(file, number, index + 1, number, index + 2)
             if char in BIDI_CONTROLS:
@@ -126,6 +133,7 @@ _FRENCH_SCRIPTS = {"LATIN": "latine", "CYRILLIC": "cyrillique", "GREEK": "grecqu
                    "COPTIC": "copte", "CHEROKEE": "cherokee", "HEBREW": "hébraïque", "ARABIC": "arabe"}
 
 
+@functools.lru_cache(maxsize=4096)
 def script(char: str) -> str | None:
     """The script of a letter (`LATIN`, `CYRILLIC`, `GREEK`, `HAN`…), None for anything else
     (digits, `_`, mathematical letters, modifier letters: used with every script)."""
