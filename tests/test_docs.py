@@ -14,9 +14,9 @@ example folder. HTML comments prepare that folder:
 `<!-- extrait: NOM -->` checks that the next block appears in NOM as it is at that point
 (or, if NOM is written later in the page, as it is then);
 `<!-- remplacer: NOM | ANCIEN | NOUVEAU -->` edits NOM (ANCIEN occurs exactly once; `\\n`
-is a line break); a comment `<!-- fichier: NOM [encodage=latin-1]` running over several
-lines up to a line `-->` writes its lines to NOM, unseen by the reader (the wrong files of
-`erreurs.md`).
+is a line break, `\\uXXXX` a character the reader could not see); a comment
+`<!-- fichier: NOM [encodage=latin-1]` running over several lines up to a line `-->` writes
+its lines to NOM, unseen by the reader (the wrong files of `erreurs.md`).
 
 `python -m pytest tests/test_docs.py --update-golden` (or `UPDATE_GOLDEN=1`) rewrites
 the outputs of the ```console blocks from a real run: read the diff before committing.
@@ -243,6 +243,11 @@ def run_session(text: str, where: str) -> list[tuple[str, str, str]]:
     return results
 
 
+def _unescape(text: str) -> str:
+    """`\\n` and `\\u202e` in a directive: a line break, a character that does not show."""
+    return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m[1], 16)), text.replace("\\n", "\n"))
+
+
 def _apply_directives(block: Block, where: str, pending: dict[str, list[tuple[str, str]]]) -> None:
     encoding = dict(block.directives).get("encodage", "utf-8")
     for kind, argument in block.directives:
@@ -257,7 +262,7 @@ def _apply_directives(block: Block, where: str, pending: dict[str, list[tuple[st
             else:  # an excerpt shown before the whole file: checked when the file is written
                 pending.setdefault(argument, []).append((block.text, where))
         elif kind == "remplacer":
-            name, old, new = (part.strip().replace("\\n", "\n") for part in argument.split("|"))
+            name, old, new = (_unescape(part.strip()) for part in argument.split("|"))
             content = Path(name).read_text(encoding="utf-8")
             assert content.count(old) == 1, f"{where} : « {old} » doit apparaître une fois dans {name}"
             Path(name).write_text(content.replace(old, new), encoding="utf-8")

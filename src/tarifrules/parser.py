@@ -15,8 +15,9 @@ from lark.exceptions import VisitError
 
 from . import nodes as n
 from .build import AstBuilder
+from .characters import describe, hidden_characters
 from .diagnostics import Diagnostic, TarifError, error
-from .source import grammar_path
+from .source import grammar_path, normalise
 from .span import Span
 
 # What each terminal means, in the words of the language reference.
@@ -80,9 +81,18 @@ def _terminal_words() -> dict[str, str]:
 
 
 def parse(text: str, file: str = "<texte>") -> n.Program:
-    """Parse `.tarif` text; raise `TarifError` with located diagnostics on a syntax error."""
+    """Parse `.tarif` text; raise `TarifError` with located diagnostics on a syntax error.
+
+    The text is normalised first (NFC, `\n`) as `source.read_source` does, so that a text given
+    directly reads like the same text saved in a file; bidirectional controls and invisible
+    characters outside comments are refused before the grammar sees them (S006, S007).
+    """
+    text = normalise(text)
     if not text.endswith("\n"):
         text += "\n"
+    hidden = hidden_characters(text, file)
+    if hidden:
+        raise TarifError(hidden, {file: text})
     try:
         tree = _parser().parse(text)
     except UnexpectedInput as exc:
@@ -207,6 +217,8 @@ def _unexpected_character(text: str, pos: int, line: int, column: int, file: str
         hint = "un nombre décimal s'écrit avec une virgule : « 2,10 € »"
     elif char == ",":
         hint = "un nombre décimal s'écrit avec une seule virgule : « 1,50 € »"
+    elif char.isspace():  # an espace insécable typed before « : », an em space pasted from a document
+        hint = f"remplacez cette espace ({describe(char)}) par une espace ordinaire"
     return error("S002", f"caractère inattendu « {char} »", span, hint)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from .characters import is_hidden
 from .diagnostics import Diagnostic
 
 
@@ -18,6 +19,9 @@ def render_diagnostic(diagnostic: Diagnostic, sources: Mapping[str, str] | None 
             line = source_lines[span.line - 1].rstrip("\r")
             if len(line) > 200:
                 line = line[:200] + "…"
+            # A bidi control or an invisible character is shown as �, one character for one: printed as
+            # it is, it would reorder the very line that points at it, or hide where the caret points.
+            line = "".join("\ufffd" if is_hidden(char) else char for char in line)
             gutter = f"{span.line:>5} | "
             lines.append(f"{gutter}{line}")
             end = span.end_column if span.end_line == span.line and span.end_column > span.column else len(line) + 1

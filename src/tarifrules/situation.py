@@ -24,6 +24,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from . import nodes as n
+from .characters import difference, skeleton
 from .diagnostics import Diagnostic, TarifError, error
 from .values import HUNDRED, WIDE, decimal_places, parse_date, parse_french_number
 
@@ -268,6 +269,12 @@ class SituationReader:
         close = difflib.get_close_matches(name, list(self._converters), n=1)
         hint = f"vouliez-vous dire « {close[0]} » ?" if close else (
             "données déclarées : " + ", ".join(self._converters) if self._converters else None)
+        if close and not (name.isascii() and close[0].isascii()) and skeleton(name) == skeleton(close[0]):
+            # The same on screen: say which letter differs (a Cyrillic « а » pasted into the file).
+            shown = difference(close[0], name)
+            if shown:
+                hint = (f"le fichier déclare « {close[0]} », qui s'écrit avec {shown} : "
+                        "corrigez le nom dans le fichier (tarifrules check le signale, T049)")
         return error("D001", f"« {name} » n'est pas une donnée déclarée dans le fichier", hint=hint)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 from .diagnostics import Diagnostic, TarifError, error
@@ -26,7 +27,7 @@ def looks_like_text(value: str) -> bool:
 def read_source(path_or_text: str | Path, file: str | None = None) -> tuple[str, str]:
     """Return `(text, file name)`; raise `TarifError` (codes F001–F004) otherwise."""
     if isinstance(path_or_text, str) and looks_like_text(path_or_text):
-        text, name = path_or_text, file or "<texte>"
+        text, name = normalise(path_or_text), file or "<texte>"
     else:
         path = Path(path_or_text)
         name = file or str(path)
@@ -68,8 +69,9 @@ def decode(raw: bytes, name: str) -> str:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         line_start = raw.rfind(b"\n", 0, exc.start) + 1
-        column = len(raw[line_start: exc.start].decode("utf-8", errors="replace")) + 1  # in characters
-        shown = _normalise(raw.decode("utf-8", errors="replace"))
+        # In characters of the text shown with the caret, which is normalised (NFC) like a readable file.
+        column = len(normalise(raw[line_start: exc.start].decode("utf-8", errors="replace"))) + 1
+        shown = normalise(raw.decode("utf-8", errors="replace"))
         raise TarifError([error(
             "F002", "le fichier n'est pas encodé en UTF-8 (caractère illisible)",
             Span(name, line, column, line, column + 1),
@@ -79,8 +81,16 @@ def decode(raw: bytes, name: str) -> str:
         line = text[: text.index("\x00")].count("\n") + 1
         raise TarifError([error("F002", "le fichier contient des caractères binaires : ce n'est pas un texte",
                                 Span(name, line, 1, line, 2), "donnez un fichier .tarif, un texte brut")])
-    return _normalise(text)
+    return normalise(text)
 
 
-def _normalise(text: str) -> str:
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+def normalise(text: str) -> str:
+    """The text every later stage reads: `\n` line ends, and Unicode NFC.
+
+    An editor that saves in NFD (macOS) writes `é` as `e` followed by a combining accent, which
+    no name or keyword of the grammar matches; NFC writes it back as one character, so a file
+    reads the same whatever the editor saved. Lines and columns of diagnostics count characters
+    of this normalised text, the one shown under the carets.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)

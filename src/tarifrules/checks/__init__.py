@@ -35,6 +35,7 @@ def check_program(program: n.Program, profile: str | None = None) -> list[Diagno
     from .limits import check_limits
     from .names import check_names
     from .priorities import check_priorities
+    from .scripts import check_scripts
     from .types import infer_types
 
     symbols = collect(program)
@@ -46,7 +47,7 @@ def check_program(program: n.Program, profile: str | None = None) -> list[Diagno
     context = Context(program, symbols, kinds)
     diagnostics: list[Diagnostic] = []
     diagnostics.extend(check_header(context))
-    structural = [*check_names(context), *check_cycles(context), *type_problems]
+    structural = [*check_names(context), *check_scripts(context), *check_cycles(context), *type_problems]
     diagnostics.extend(structural)
     if not any(d.is_error for d in structural):
         # Later checks evaluate conditions: they need names resolved, no cycle, sound types.

@@ -6,6 +6,7 @@ import difflib
 from collections.abc import Iterator
 
 from .. import nodes as n
+from ..characters import difference, skeleton
 from ..diagnostics import Diagnostic, error, warning
 from ..symbols import definition_references
 from .context import Context
@@ -19,6 +20,13 @@ def _closest(name: str, candidates: list[str]) -> str | None:
 def _did_you_mean(name: str, candidates: list[str]) -> str | None:
     close = _closest(name, candidates)
     return f"vouliez-vous dire « {close} » ?" if close else None
+
+
+def _lookalike(name: str, close: str | None) -> str:
+    """How `name` differs from `close` when both look the same on screen (a Cyrillic `а` for an `a`)."""
+    if close is None or (name.isascii() and close.isascii()) or skeleton(name) != skeleton(close):
+        return ""
+    return difference(name, close)
 
 
 def check_names(context: Context) -> Iterator[Diagnostic]:
@@ -40,6 +48,10 @@ def check_names(context: Context) -> Iterator[Diagnostic]:
                         used.add(close)  # a misspelt use is still a use: no « jamais utilisée » on top
                     hint = (f"vouliez-vous dire « {close} » ?" if close else
                             "déclarez-le dans « données » ou définissez-le dans un article")
+                    lookalike = _lookalike(ref.name, close)
+                    if lookalike:
+                        hint = (f"« {close} » est déclaré, mais ici le nom s'écrit avec {lookalike} : "
+                                "retapez-le au clavier")
                     lists = [d.name for d in symbols.data.values() if ref.name in d.type.choices]
                     if lists:
                         hint = (f"« {ref.name} » est une valeur possible de « {lists[0]} » : "

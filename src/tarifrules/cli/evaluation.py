@@ -68,12 +68,14 @@ def eval_command(file: str, situation_file: str | None, assignments: tuple[str, 
     if as_json:
         click.echo(json.dumps(evaluation.to_json(), ensure_ascii=False, indent=2))
         sys.exit(code)
+    from ..characters import shown_name
+
     click.echo(f"{evaluation.ruleset.title} — au {evaluation.date:%d/%m/%Y}")
     for name, output in evaluation.outputs.items():
         line = f"{name} = {output.display()}"
         missing = evaluation.missing_for(name)
         if missing:
-            line += f" (manque : {', '.join(missing)})"
+            line += f" (manque : {', '.join(map(shown_name, missing))})"
         click.echo(line)
     for datum, value, cited in evaluation.explain().sources:
         click.echo(f"  {datum} = {value}, {cited}")
