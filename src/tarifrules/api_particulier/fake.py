@@ -74,8 +74,8 @@ def _error(code: str, title: str, detail: str, parameter: str | None = None) -> 
 
 
 def _siret_ok(value: str) -> bool:
-    if len(value) != 14 or not value.isdigit():
-        return False
+    if len(value) != 14 or not (value.isascii() and value.isdigit()):
+        return False  # ASCII digits only: `int` would take other scripts' digits, or fail on « ² »
     if value.startswith("356000000"):
         return True  # La Poste
     total = 0
