@@ -667,8 +667,8 @@ def test_a_maintenance_longer_than_the_longest_wait_is_unknown_at_once() -> None
                          transport=fake_transport(fresh), sleep=waits.append, retries=2, rate_limit=None)
     result = api.get(QF_PATH, Identity.parse(client_identity(PERSONS["panne-maintenance"].identity)))
     assert (result.status, result.code) == ("unknown", "37020") and waits == []
-    assert result.reason == ("service indisponible (nouvel essai annoncé dans 2 min, au-delà de l'attente "
-                             "maximale de 60 s)")
+    assert result.reason == ("service indisponible (nouvel essai annoncé dans 120 s (2 min), au-delà de "
+                             "l'attente maximale de 60 s)")
 
 
 def test_france_connect_over_http(server: tuple[str, FakeApiParticulier]) -> None:

@@ -376,7 +376,7 @@ def _errors(response: httpx.Response) -> list[dict[str, Any]]:
 
 def announced(delay: float) -> str:
     """The end of a reason when the server asks to wait longer than a client ever sleeps."""
-    return f"nouvel essai annoncé dans {spell_delay(delay)}, au-delà de l'attente maximale de {spell_delay(MAX_WAIT)}"
+    return f"nouvel essai annoncé dans {spell_delay(delay)}, au-delà de l'attente maximale de {MAX_WAIT:g} s"
 
 
 def interpret(response: httpx.Response, attempt: int, *, backoff: float = 0.5,

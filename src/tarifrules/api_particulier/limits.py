@@ -5,7 +5,7 @@ Every delay or rate a server announces (`Retry-After`, `meta.retry_in`, `RateLim
 ASCII, or nothing. A client never sleeps longer than `MAX_WAIT`: a longer announced delay
 makes the datum unknown at once, with the delay stated (`too_long`). Each call has a total
 `Budget` (all its attempts and waits, whatever the server drips) and a bounded body size;
-`exchange` streams the answer and stops at either limit. None of this raises for what a
+`exchange` streams the answer (uncompressed, as asked) and stops at either limit. None of this raises for what a
 server sends, and nothing here logs.
 """
 
@@ -130,7 +130,8 @@ class Budget:
         return wait < self.remaining()
 
     def late(self) -> Refused:
-        return Refused(f"pas de réponse complète en {spell_delay(self.seconds)} (délai total de l'appel dépassé)")
+        return Refused(f"service indisponible (pas de réponse complète en {spell_delay(self.seconds)} : délai total "
+                       "de l'appel dépassé)")
 
     def big(self, announced: float | None = None) -> Refused:
         size = spell_size(self.max_bytes)
@@ -159,9 +160,26 @@ class _Body:
         self.size = 0
 
     def refused(self) -> Refused | None:
-        """Before reading: a `Content-Length` beyond the limit is refused unread."""
+        """Before reading: a `Content-Length` beyond the limit is refused unread, and so is a
+        compressed body (`identity` was asked: a body that inflates a thousandfold in one
+        chunk would escape the size limit)."""
+        coding = self.response.headers.get("Content-Encoding", "identity").strip().lower()
+        if coding not in ("", "identity"):
+            return Refused("réponse refusée : compression non demandée (Content-Encoding)")
         declared = server_number(self.response.headers.get("Content-Length"))
         return self.budget.big(declared) if declared is not None and declared > self.budget.max_bytes else None
+
+    def read_already(self) -> bool:
+        """Whether the transport gave the body whole (`httpx.MockTransport`, the fake servers in
+        process): then it is only checked, as one chunk."""
+        try:
+            content = self.response.content
+        except httpx.ResponseNotRead:
+            return False
+        self.refusal = self.take(content)
+        return True
+
+    refusal: Refused | None = None
 
     def take(self, chunk: bytes) -> Refused | None:
         self.size += len(chunk)
@@ -171,12 +189,12 @@ class _Body:
         return self.budget.late() if self.budget.remaining() <= 0 else None
 
     def done(self) -> httpx.Response | Refused:
-        """The same answer with its body read (decoded: no content coding any more)."""
+        """The same answer with its body read."""
         if self.budget.remaining() <= 0:
             return self.budget.late()
         response = self.response
-        headers = [(k, v) for k, v in response.headers.multi_items()
-                   if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")]
+        headers = [(k, v) for k, v in response.headers.raw  # raw bytes: a header need not be ASCII
+                   if k.lower() not in (b"content-length", b"transfer-encoding")]
         return httpx.Response(response.status_code, headers=headers, content=b"".join(self.chunks),
                               request=response.request)
 
@@ -188,21 +206,24 @@ def exchange(client: httpx.Client, request: httpx.Request, budget: Budget
     if budget.remaining() <= 0:
         return budget.late()
     request.extensions["timeout"] = budget.timeout(client.timeout)
+    request.headers["Accept-Encoding"] = "identity"
     try:
         with _deadline(budget), contextlib.closing(client.send(request, stream=True)) as response:
             body = _Body(response, budget)
             if refused := body.refused():
                 return refused
-            for chunk in response.iter_bytes():
+            if body.read_already():
+                return body.refusal or body.done()
+            for chunk in response.iter_raw():
                 if refused := body.take(chunk):
                     return refused
             return body.done()
     except httpx.TimeoutException as exc:
         return budget.late() if budget.remaining() <= 0 else exc
-    except httpx.DecodingError:
-        return Refused("réponse illisible (compression invalide)")
     except httpx.TransportError as exc:
         return exc
+    except httpx.RequestError:  # a body that does not decode, too many redirects: not an answer
+        return Refused("réponse illisible")
     except httpx.StreamError:
         return httpx.ReadError("flux de réponse interrompu")
 
@@ -213,6 +234,7 @@ async def aexchange(client: httpx.AsyncClient, request: httpx.Request, budget: B
     if budget.remaining() <= 0:
         return budget.late()
     request.extensions["timeout"] = budget.timeout(client.timeout)
+    request.headers["Accept-Encoding"] = "identity"
     try:
         async with asyncio.timeout(max(budget.remaining(), 0.001)):
             response = await client.send(request, stream=True)
@@ -220,7 +242,9 @@ async def aexchange(client: httpx.AsyncClient, request: httpx.Request, budget: B
                 body = _Body(response, budget)
                 if refused := body.refused():
                     return refused
-                async for chunk in response.aiter_bytes():
+                if body.read_already():
+                    return body.refusal or body.done()
+                async for chunk in response.aiter_raw():
                     if refused := body.take(chunk):
                         return refused
                 return body.done()
@@ -230,10 +254,10 @@ async def aexchange(client: httpx.AsyncClient, request: httpx.Request, budget: B
         return budget.late()
     except httpx.TimeoutException as exc:
         return budget.late() if budget.remaining() <= 0 else exc
-    except httpx.DecodingError:
-        return Refused("réponse illisible (compression invalide)")
     except httpx.TransportError as exc:
         return exc
+    except httpx.RequestError:  # a body that does not decode, too many redirects: not an answer
+        return Refused("réponse illisible")
     except httpx.StreamError:
         return httpx.ReadError("flux de réponse interrompu")
 
