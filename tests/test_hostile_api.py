@@ -412,3 +412,48 @@ def test_dgfip_bad_numeros_fiscaux_are_refused(spi: str) -> None:
     client = dgfip(lambda _: httpx.Response(200, json={}), [])
     error = library_error(lambda: client.get("ir", 2025, spi=spi))
     assert error.diagnostics[0].code == "A002" and "13 chiffres de 0 à 9" in messages(error)
+
+
+# ------------------------------------------------------------------ one deadline per household
+
+
+def test_a_slow_server_cannot_hold_a_household_past_its_deadline() -> None:
+    """Every answer drips for 40 s (fake clock): the QF arrives within both deadlines, France
+    Travail is cut when the household's 60 s are spent, though its own call had 100 s."""
+    import datetime
+
+    from tarifrules import load
+    from tarifrules.api_particulier.fetch import fetch
+    from tarifrules.api_particulier.household import Household
+
+    clock = Clock()
+    answers = {QF_PATH: {"data": {"quotient_familial": {"fournisseur": "CNAF", "valeur": 650, "annee": 2025,
+                                                        "mois": 11, "annee_calcul": 2025, "mois_calcul": 10}}},
+               "/v3/france_travail/statut/identifiant": {"data": {"identifiant": "x", "inscription": {
+                   "date_debut": "2025-02-03", "date_fin": None, "categorie": {"code": 1}}}}}
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        whole = json.dumps(answers[request.url.path]).encode()
+
+        def drip() -> Iterator[bytes]:  # 4 chunks, 10 s apart
+            for i in range(4):
+                clock.now += 10
+                yield whole[i * len(whole) // 4:(i + 1) * len(whole) // 4]
+
+        return httpx.Response(200, content=drip())
+
+    client = ApiParticulier(token="t0ken-secret", recipient=SIRET, transport=httpx.MockTransport(handler),
+                            sleep=clock.sleep, rate_limit=None, deadline=100, clock=clock)
+    household = Household.parse({"allocataire": {"nom_naissance": "LAVANDIER", "prenoms": ["CAMILLE"], "sexe": "F",
+                                                 "annee_naissance": 1988, "mois_naissance": 4, "jour_naissance": 17,
+                                                 "code_commune_naissance": "24037"},
+                                 "identifiant_france_travail": "demandeur.cat1"})
+    result = fetch(load(RULES), household, datetime.date(2025, 11, 5), client, deadline=60, clock=clock)
+    assert seen == [QF_PATH, "/v3/france_travail/statut/identifiant"], result.calls
+    assert result.situation == {"quotient_familial": 650}
+    assert clock.now - 100 <= 60 + 10  # one chunk past the deadline at most
+    reasons = [call.reason for call in result.calls if call.reason]
+    assert reasons == ["service indisponible (pas de réponse complète en 60 s (1 min) : délai total du foyer "
+                       "dépassé)"], result.calls

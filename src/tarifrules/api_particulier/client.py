@@ -532,14 +532,16 @@ class Attempts:
     def pace(self) -> ApiResult | float:
         """Seconds to wait before sending the next attempt (the token's rate limit), or the
         result when that wait would go past the call's deadline."""
+        if self.budget.remaining() <= 0:
+            return ApiResult("unknown", None, self.budget.late().reason)
         wait = self.policy.limiter.reserve() if self.policy.limiter is not None else 0.0
         return wait if self.budget.allows(wait) else self._beyond(
             ApiResult("unknown", None, f"{UNAVAILABLE} (débit limité)"), wait)
 
     def _beyond(self, result: ApiResult, wait: float) -> ApiResult:
         """`result`, unknown, because waiting `wait` more seconds would exceed the deadline."""
-        reason = (f"{result.reason or UNAVAILABLE}, nouvel essai dans {spell_delay(wait)} : au-delà du délai "
-                  f"total de l'appel ({spell_delay(self.budget.seconds)})")
+        reason = (f"{result.reason or UNAVAILABLE}, nouvel essai dans {spell_delay(wait)} : "
+                  f"au-delà du {self.budget.limit()}")
         return ApiResult("unknown", None, reason, result.code, result.request_id, result.http_status,
                          result.parameter, result.cached)
 

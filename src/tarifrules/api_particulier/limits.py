@@ -26,11 +26,12 @@ from typing import Any
 import httpcore
 import httpx
 
-__all__ = ["DEFAULT_DEADLINE", "MAX_BODY", "MAX_WAIT", "Budget", "Refused", "aexchange", "exchange",
-           "guard_transports", "retry_after", "server_number", "too_long"]
+__all__ = ["DEFAULT_DEADLINE", "HOUSEHOLD_DEADLINE", "MAX_BODY", "MAX_WAIT", "Budget", "Refused", "aexchange",
+           "exchange", "guard_transports", "overall", "retry_after", "server_number", "too_long"]
 
 MAX_WAIT = 60.0  # seconds: the longest delay a server can make a call wait (once)
 DEFAULT_DEADLINE = 30.0  # seconds: one call, all attempts and waits included
+HOUSEHOLD_DEADLINE = 60.0  # seconds: every call for one household (`fetch`)
 MAX_BODY = 1_000_000  # bytes of (decoded) body: API Particulier answers are a few kB
 HUGE = 1e15  # what a number too large for a float reads as (finite, far beyond any cap)
 
@@ -113,25 +114,44 @@ class Refused:
     reason: str
 
 
+_OUTER: contextvars.ContextVar[Budget | None] = contextvars.ContextVar("tarifrules_overall", default=None)
+
+
 class Budget:
     """The time and size one call may take: `seconds` in all (attempts, waits, reading) from
-    its creation, measured by `clock` (monotonic, injectable for tests), and `max_bytes` of body."""
+    its creation, measured by `clock` (monotonic, injectable for tests), and `max_bytes` of body.
+
+    A budget made inside `overall(outer)` (one household's fetch) also ends when `outer` does."""
 
     def __init__(self, seconds: float = DEFAULT_DEADLINE, max_bytes: int = MAX_BODY, *,
-                 clock: Callable[[], float] = time.monotonic):
-        self.seconds, self.max_bytes, self._clock = seconds, max_bytes, clock
+                 clock: Callable[[], float] = time.monotonic, label: str = "de l'appel"):
+        self.seconds, self.max_bytes, self.label, self._clock = seconds, max_bytes, label, clock
         self._end = clock() + seconds
+        self.outer = _OUTER.get()
 
     def remaining(self) -> float:
-        return self._end - self._clock()
+        own = self._end - self._clock()
+        return own if self.outer is None else min(own, self.outer.remaining())
 
     def allows(self, wait: float) -> bool:
         """Whether waiting `wait` seconds still leaves time for an attempt."""
         return wait < self.remaining()
 
+    def binding(self) -> Budget:
+        """The budget that ends first: this call's or the household's."""
+        if self.outer is not None and self.outer.remaining() < self._end - self._clock():
+            return self.outer.binding()
+        return self
+
+    def limit(self) -> str:
+        """« délai total de l'appel (30 s) » — whichever ends first."""
+        binding = self.binding()
+        return f"délai total {binding.label} ({spell_delay(binding.seconds)})"
+
     def late(self) -> Refused:
-        return Refused(f"service indisponible (pas de réponse complète en {spell_delay(self.seconds)} : délai total "
-                       "de l'appel dépassé)")
+        binding = self.binding()
+        return Refused(f"service indisponible (pas de réponse complète en {spell_delay(binding.seconds)} : délai "
+                       f"total {binding.label} dépassé)")
 
     def big(self, announced: float | None = None) -> Refused:
         size = spell_size(self.max_bytes)
@@ -269,6 +289,16 @@ async def aexchange(client: httpx.AsyncClient, request: httpx.Request, budget: B
 # real transports' sockets are therefore wrapped so that each read waits at most what remains
 # of the current call's budget (set here, per thread or task, for the time of one exchange).
 _CURRENT: contextvars.ContextVar[Budget | None] = contextvars.ContextVar("tarifrules_budget", default=None)
+
+
+@contextlib.contextmanager
+def overall(budget: Budget) -> Iterator[Budget]:
+    """Every call made inside shares `budget` too (e.g. all the calls for one household)."""
+    token = _OUTER.set(budget)
+    try:
+        yield budget
+    finally:
+        _OUTER.reset(token)
 
 
 @contextlib.contextmanager
