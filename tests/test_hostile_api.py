@@ -457,3 +457,40 @@ def test_a_slow_server_cannot_hold_a_household_past_its_deadline() -> None:
     reasons = [call.reason for call in result.calls if call.reason]
     assert reasons == ["service indisponible (pas de réponse complète en 60 s (1 min) : délai total du foyer "
                        "dépassé)"], result.calls
+
+
+# ------------------------------------------------------------------ identifiers of the household
+
+
+@pytest.mark.parametrize(("key", "value"), [("numero_fiscal", "１２３４５６７８９０１２３"),
+                                            ("numero_fiscal", "١٢٣٤٥٦٧٨٩٠١٢٣")])
+def test_household_identifiers_in_other_digits_are_refused(key: str, value: str) -> None:
+    from tarifrules.api_particulier.household import Household
+
+    error = library_error(lambda: Household.parse({key: value}))
+    assert key in messages(error) and value not in messages(error)
+
+
+def test_a_pupil_school_code_in_other_digits_is_refused() -> None:
+    from tarifrules.api_particulier.household import Household
+
+    pupil = {"nom_naissance": "LOUVEL", "prenoms": ["INES"], "sexe": "F", "annee_naissance": 2013,
+             "mois_naissance": 2, "jour_naissance": 11, "code_etablissement": "٠٢٤٠٠١٢X"}
+    error = library_error(lambda: Household.parse({"eleve": pupil}))
+    assert "code_etablissement" in messages(error)
+
+
+@pytest.mark.parametrize("value", ["²", "١٩٨٨", "１９８８"])
+def test_the_fake_server_reads_other_digits_as_a_format_error(value: str) -> None:
+    """The built-in fake answers what the real API would (422), never a crash."""
+    from tarifrules.api_particulier.fake import FakeApiParticulier
+
+    fake = FakeApiParticulier()
+    query = {"recipient": [SIRET], "nomNaissance": ["LAVANDIER"], "prenoms[]": ["CAMILLE"], "sexeEtatCivil": ["F"],
+             "anneeDateNaissance": [value], "moisDateNaissance": ["4"], "jourDateNaissance": ["17"],
+             "codeCogInseeCommuneNaissance": ["24037"], "codeCogInseePaysNaissance": ["99100"]}
+    status, _, _ = fake.handle("GET", QF_PATH, query, {"Authorization": f"Bearer {fake.issue_token()}"})
+    assert status == 422
+    status, _, _ = fake.handle("GET", QF_PATH, {**query, "anneeDateNaissance": ["1988"], "recipient": [value * 14]},
+                               {"Authorization": f"Bearer {fake.issue_token()}"})
+    assert status == 422

@@ -90,7 +90,7 @@ _DATE_PARTS = ("anneeDateNaissance", "moisDateNaissance", "jourDateNaissance")
 
 def _normal(name: str, value: str) -> str:
     value = value.strip().lower()
-    return str(int(value)) if name in _DATE_PARTS and value.isdigit() else value
+    return str(int(value)) if name in _DATE_PARTS and value.isascii() and value.isdigit() else value
 
 
 def _key(query: Query, names: Iterable[str]) -> str:
