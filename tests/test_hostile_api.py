@@ -494,3 +494,20 @@ def test_the_fake_server_reads_other_digits_as_a_format_error(value: str) -> Non
     status, _, _ = fake.handle("GET", QF_PATH, {**query, "anneeDateNaissance": ["1988"], "recipient": [value * 14]},
                                {"Authorization": f"Bearer {fake.issue_token()}"})
     assert status == 422
+
+
+# ------------------------------------------------------------------ through the command line
+
+
+def test_the_cli_does_not_wait_an_hour_for_a_real_server(tmp_path: Path) -> None:
+    """`tarifrules fetch` against a real server on 127.0.0.1 that answers 429 `Retry-After: 3600`."""
+    from .hostile.api.misbehaviours import http_answer
+
+    one_hour = next(c for c in RETRY_AFTER if c.name == "retry-after-one-hour")
+    with DripServer(http_answer(one_hour), interval=0.0) as server:
+        started = time.monotonic()
+        result = run_cli(["fetch", RULES, "--identite", _identity_file(tmp_path), "--environnement", server.url,
+                          "--destinataire", SIRET], env={"API_PARTICULIER_TOKEN": "t0ken-secret"}, timeout=30)
+        elapsed = time.monotonic() - started
+    assert_handled(result, 0, "nouvel essai annoncé dans 3 600 s (1 h)")
+    assert elapsed < 15 and "t0ken-secret" not in result.stdout + result.stderr

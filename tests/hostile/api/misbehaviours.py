@@ -195,6 +195,14 @@ class DripServer:
         self.close()
 
 
+def http_answer(case: Misbehaviour) -> bytes:
+    """The raw HTTP/1.1 answer of `case`, for `DripServer` (the connection closes after it)."""
+    body = case.content()
+    head = [f"HTTP/1.1 {case.status} X", "Content-Type: application/json", f"Content-Length: {len(body)}",
+            "Connection: close", *(f"{name}: {value}" for name, value in case.headers.items())]
+    return "\r\n".join(head).encode() + b"\r\n\r\n" + body
+
+
 def slow_answer(body: bytes = b'{"data": {"quotient_familial": {"valeur": 650}}}') -> bytes:
     """A complete, valid answer: only its pace is hostile."""
     return (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + str(len(body)).encode()
