@@ -139,6 +139,19 @@ def test_huge_server_numbers_are_finite_and_beyond_every_cap(value: object) -> N
     assert number is not None and number > 1e12 and number != float("inf")
 
 
+def test_texts_from_the_server_cannot_forge_lines_nor_fill_the_screen() -> None:
+    """Error details, codes and request ids are shown in reasons, logs and the CLI: no control
+    or bidi characters, bounded length."""
+    detail = "ligne 1\r\nerreur: faux\x1b[2J\u202e" + "x" * 10_000
+    body = {"errors": [{"code": "00366\n", "detail": detail, "source": {"parameter": "a\nb"}}]}
+    transport = httpx.MockTransport(lambda _: httpx.Response(422, json=body, headers={"X-Request-ID": "r" * 5000}))
+    result = api(transport, []).get(QF_PATH, CAMILLE)
+    texts = [result.reason or "", result.code or "", result.parameter or "", result.request_id or ""]
+    assert result.status == "error" and all(not any(c in t for c in "\r\n\x1b\u202e") for t in texts), texts
+    assert len(result.reason or "") < 400 and len(result.request_id or "") <= 128
+    assert result.code == "00366" and result.parameter == "a b"
+
+
 # ------------------------------------------------------------------ rate headers
 
 

@@ -374,6 +374,19 @@ def _errors(response: httpx.Response) -> list[dict[str, Any]]:
     return [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]+")
+
+
+def shown(value: object, limit: int = 300) -> str | None:
+    """A text from the server as it may be shown in a reason or a log: no control, bidi or
+    line-break characters (which could forge a line or repaint a terminal), at most `limit`
+    characters."""
+    if value is None:
+        return None
+    text = _CONTROL.sub(" ", str(value)).strip()
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def announced(delay: float) -> str:
     """The end of a reason when the server asks to wait longer than a client ever sleeps."""
     return f"nouvel essai annoncé dans {spell_delay(delay)}, au-delà de l'attente maximale de {MAX_WAIT:g} s"
@@ -384,12 +397,12 @@ def interpret(response: httpx.Response, attempt: int, *, backoff: float = 0.5,
     """Map one response to a result, or to a `Retry` (429, 502/503/504). A delay the server
     asks for is honoured up to `limits.MAX_WAIT`; beyond it the result is unknown at once."""
     status = response.status_code
-    request_id = response.headers.get("X-Request-ID")
+    request_id = shown(response.headers.get("X-Request-ID"), 128)
     errors = _errors(response)
     first = errors[0] if errors else {}
-    code = str(first["code"]) if first.get("code") is not None else None
-    detail = str(first.get("detail") or first.get("title") or "")
-    parameter = next((str(s.get("parameter")) for e in errors
+    code = shown(first.get("code"), 32)
+    detail = shown(first.get("detail") or first.get("title")) or ""
+    parameter = next((shown(s.get("parameter"), 100) for e in errors
                       if isinstance(s := e.get("source"), dict) and s.get("parameter")), None)
 
     cached_header = response.headers.get("X-Response-Cached")

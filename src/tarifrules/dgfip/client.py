@@ -23,7 +23,17 @@ from typing import Any, Literal
 
 import httpx
 
-from ..api_particulier.client import UNAVAILABLE, ApiResult, Attempts, Retry, _fail, _positive, announced, send
+from ..api_particulier.client import (
+    UNAVAILABLE,
+    ApiResult,
+    Attempts,
+    Retry,
+    _fail,
+    _positive,
+    announced,
+    send,
+    shown,
+)
 from ..api_particulier.limits import (
     DEFAULT_DEADLINE,
     MAX_BODY,
@@ -71,13 +81,13 @@ def _codeapp(response: httpx.Response) -> tuple[str | None, str]:
     code = inner.get("codeapp", inner.get("code"))
     message = inner.get("message") or inner.get("libelle") or (body["erreur"] if isinstance(body.get("erreur"), str)
                                                                 else "")
-    return (str(code) if code is not None else None), str(message)
+    return shown(code, 32), shown(message) or ""
 
 
 def interpret_dgfip(response: httpx.Response, attempt: int, *, backoff: float = 0.5) -> ApiResult | Retry:
     """Map one DGFiP answer to a result, or to a `Retry` (429, 5xx)."""
     status = response.status_code
-    request_id = response.headers.get("X-Correlation-ID")
+    request_id = shown(response.headers.get("X-Correlation-ID"), 128)
     code, message = _codeapp(response)
 
     def result(kind: Literal["ok", "unknown", "error"], reason: str | None,
