@@ -642,8 +642,7 @@ def test_cli_fake_api_france_connect_tokens(monkeypatch: pytest.MonkeyPatch,
 
 
 @pytest.mark.parametrize(("person", "code", "least_wait"), [
-    ("panne-reponse", "37999", 0.0), ("panne-reseau", "00501", 10.0), ("panne-maintenance", "37020", 120.0),
-    ("panne-delai", "37002", 0.0)])
+    ("panne-reponse", "37999", 0.0), ("panne-reseau", "00501", 10.0), ("panne-delai", "37002", 0.0)])
 def test_client_retries_a_provider_down_then_gives_up(person: str, code: str, least_wait: float) -> None:
     """The client sees the real 5xx bodies: bounded retries, `meta.retry_in` honoured, then unknown."""
     from .test_api_client import fake_transport
@@ -656,6 +655,20 @@ def test_client_retries_a_provider_down_then_gives_up(person: str, code: str, le
     result = api.get(QF_PATH, Identity.parse(client_identity(PERSONS[person].identity)))
     assert (result.status, result.code, result.reason) == ("unknown", code, "service indisponible")
     assert len(waits) == 2 and min(waits) >= least_wait
+
+
+def test_a_maintenance_longer_than_the_longest_wait_is_unknown_at_once() -> None:
+    """`meta.retry_in: 120` is beyond the 60 s a client ever sleeps: no wait, the delay is said."""
+    from .test_api_client import fake_transport
+
+    fresh = FakeApiParticulier(rate_limit=100_000)
+    waits: list[float] = []
+    api = ApiParticulier(token=fresh.issue_token(), recipient=SIRET, base_url="local",
+                         transport=fake_transport(fresh), sleep=waits.append, retries=2, rate_limit=None)
+    result = api.get(QF_PATH, Identity.parse(client_identity(PERSONS["panne-maintenance"].identity)))
+    assert (result.status, result.code) == ("unknown", "37020") and waits == []
+    assert result.reason == ("service indisponible (nouvel essai annoncé dans 120 s (2 min), au-delà de "
+                             "l'attente maximale de 60 s)")
 
 
 def test_france_connect_over_http(server: tuple[str, FakeApiParticulier]) -> None:

@@ -23,6 +23,20 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..diagnostics import TarifError, error
+from .limits import (
+    DEFAULT_DEADLINE,
+    MAX_BODY,
+    MAX_WAIT,
+    Budget,
+    Refused,
+    aexchange,
+    exchange,
+    guard_transports,
+    retry_after,
+    server_number,
+    spell_delay,
+    too_long,
+)
 from .ratelimit import DEFAULT_RATE, RateLimiter
 
 __all__ = [
@@ -88,27 +102,45 @@ def _fail(code: str, message: str, hint: str | None = None) -> TarifError:
     return TarifError([error(code, message, hint=hint)])
 
 
-def validate_siret(text: str) -> str:
-    """The SIRET, digits only; `TarifError` A001 unless 14 digits and Luhn (or La Poste)."""
-    value = re.sub(r"[\s.]", "", str(text))
-    hint = ("le destinataire (recipient) est le SIRET à 14 chiffres de l'organisme public qui reçoit "
-            "les données (celui de votre client, pas celui de l'éditeur)")
-    if len(value) != 14 or not value.isdigit():
-        raise _fail("A001", "le SIRET du destinataire doit compter exactement 14 chiffres", hint)
+_SIRET = re.compile(r"[0-9]{14}")
+
+
+def siret_problem(value: str) -> str | None:
+    """Why `value` (spaces and dots already removed) is not a SIRET, in French; None if it is.
+
+    Only ASCII digits: `str.isdigit` and `int` also take Arabic-Indic, fullwidth or
+    superscript digits, which no registry uses. A SIREN of zeros names no one, though its
+    Luhn key is valid."""
+    if not _SIRET.fullmatch(value):
+        if len(value) == 14 and value.isdigit():
+            return "le SIRET du destinataire doit s'écrire avec les chiffres 0 à 9 (pas d'autre écriture)"
+        return "le SIRET du destinataire doit compter exactement 14 chiffres"
+    if value.startswith("000000000"):
+        return "le SIRET du destinataire ne peut pas commencer par un SIREN nul (000000000)"
     if value.startswith("356000000"):
-        return value  # La Poste: its establishments do not follow the Luhn key (REFERENCE §1.4)
+        return None  # La Poste: its establishments do not follow the Luhn key (REFERENCE §1.4)
     total = 0
     for index, char in enumerate(reversed(value)):
         digit = int(char) * (2 if index % 2 else 1)
         total += digit - 9 if digit > 9 else digit
-    if total % 10:
-        raise _fail("A001", "le SIRET du destinataire n'a pas une clé de Luhn valide", hint)
+    return "le SIRET du destinataire n'a pas une clé de Luhn valide" if total % 10 else None
+
+
+def validate_siret(text: str) -> str:
+    """The SIRET, digits only; `TarifError` A001 unless 14 ASCII digits, a SIREN that is not
+    zero, and a Luhn key (or La Poste)."""
+    value = re.sub(r"[\s.]", "", str(text))
+    hint = ("le destinataire (recipient) est le SIRET à 14 chiffres de l'organisme public qui reçoit "
+            "les données (celui de votre client, pas celui de l'éditeur)")
+    problem = siret_problem(value)
+    if problem is not None:
+        raise _fail("A001", problem, hint)
     return value
 
 
 # ------------------------------------------------------------------ identity
 
-_COMMUNE = re.compile(r"^([013-9]\d|2[AB1-9])\d{3}$")
+_COMMUNE = re.compile(r"([013-9][0-9]|2[AB1-9])[0-9]{3}")
 _NAME = re.compile(r"^[a-zA-ZÀ-ÖØ-öø-ÿ' -]+$")
 
 
@@ -124,7 +156,7 @@ class Identity(BaseModel):
     annee_naissance: int | None = Field(default=None, ge=1900, le=2100)
     mois_naissance: int | None = Field(default=None, ge=1, le=12)
     jour_naissance: int | None = Field(default=None, ge=1, le=31)
-    code_pays_naissance: str = Field(default=FRANCE, pattern=r"^\d{5}$")
+    code_pays_naissance: str = Field(default=FRANCE, pattern=r"^[0-9]{5}$")
     code_commune_naissance: str | None = None
     nom_commune_naissance: str | None = None
     code_departement_naissance: str | None = Field(default=None, pattern=r"^[0-9][0-9AB][0-9]?$")
@@ -144,7 +176,7 @@ class Identity(BaseModel):
     @field_validator("code_commune_naissance")
     @classmethod
     def _commune(cls, value: str | None) -> str | None:
-        if value is not None and not _COMMUNE.match(value):
+        if value is not None and not _COMMUNE.fullmatch(value):
             raise ValueError("code COG de commune mal formé (5 caractères)")
         return value
 
@@ -342,23 +374,35 @@ def _errors(response: httpx.Response) -> list[dict[str, Any]]:
     return [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
 
 
-def _float(value: object) -> float | None:
-    try:
-        return max(float(str(value)), 0.0)
-    except (TypeError, ValueError):
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]+")
+
+
+def shown(value: object, limit: int = 300) -> str | None:
+    """A text from the server as it may be shown in a reason or a log: no control, bidi or
+    line-break characters (which could forge a line or repaint a terminal), at most `limit`
+    characters."""
+    if value is None:
         return None
+    text = _CONTROL.sub(" ", str(value)).strip()
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def announced(delay: float) -> str:
+    """The end of a reason when the server asks to wait longer than a client ever sleeps."""
+    return f"nouvel essai annoncé dans {spell_delay(delay)}, au-delà de l'attente maximale de {MAX_WAIT:g} s"
 
 
 def interpret(response: httpx.Response, attempt: int, *, backoff: float = 0.5,
               scopes: Sequence[str] = ()) -> ApiResult | Retry:
-    """Map one response to a result, or to a `Retry` (429, 502/503/504)."""
+    """Map one response to a result, or to a `Retry` (429, 502/503/504). A delay the server
+    asks for is honoured up to `limits.MAX_WAIT`; beyond it the result is unknown at once."""
     status = response.status_code
-    request_id = response.headers.get("X-Request-ID")
+    request_id = shown(response.headers.get("X-Request-ID"), 128)
     errors = _errors(response)
     first = errors[0] if errors else {}
-    code = str(first["code"]) if first.get("code") is not None else None
-    detail = str(first.get("detail") or first.get("title") or "")
-    parameter = next((str(s.get("parameter")) for e in errors
+    code = shown(first.get("code"), 32)
+    detail = shown(first.get("detail") or first.get("title")) or ""
+    parameter = next((shown(s.get("parameter"), 100) for e in errors
                       if isinstance(s := e.get("source"), dict) and s.get("parameter")), None)
 
     cached_header = response.headers.get("X-Response-Cached")
@@ -390,12 +434,16 @@ def interpret(response: httpx.Response, attempt: int, *, backoff: float = 0.5,
         missing = ", ".join(scopes) if scopes else "non précisé par l'API (voir /api/introspect)"
         return result("error", f"jeton ou scope : scope manquant : {missing}")
     if status == 429:
-        delay = _float(response.headers.get("Retry-After"))
+        delay = retry_after(response.headers.get("Retry-After"), response.headers.get("Date"))
+        if delay is not None and too_long(delay):
+            return result("unknown", f"{UNAVAILABLE} (trop de requêtes, {announced(delay)})")
         return Retry(1.0 if delay is None else delay, result("unknown", f"{UNAVAILABLE} (trop de requêtes)"))
     if status in (502, 503, 504):
         meta = first.get("meta")
-        retry_in = _float(meta.get("retry_in")) if isinstance(meta, dict) and "retry_in" in meta else None
-        delay = backoff * (2 ** attempt)
+        retry_in = server_number(meta.get("retry_in")) if isinstance(meta, dict) else None
+        if retry_in is not None and too_long(retry_in):
+            return result("unknown", f"{UNAVAILABLE} ({announced(retry_in)})")
+        delay = min(backoff * (2 ** attempt), MAX_WAIT)
         if retry_in is not None:
             delay = max(delay, retry_in)
         return Retry(delay, result("unknown", UNAVAILABLE))
@@ -405,11 +453,11 @@ def interpret(response: httpx.Response, attempt: int, *, backoff: float = 0.5,
 
 
 def _timeout_result(attempt: int, backoff: float) -> Retry:
-    return Retry(backoff * (2 ** attempt), ApiResult("unknown", None, f"{UNAVAILABLE} (délai dépassé)"))
+    return Retry(min(backoff * (2 ** attempt), MAX_WAIT), ApiResult("unknown", None, f"{UNAVAILABLE} (délai dépassé)"))
 
 
 def _transport_result(attempt: int, backoff: float) -> Retry:
-    return Retry(backoff * (2 ** attempt), ApiResult("unknown", None, f"{UNAVAILABLE} (erreur réseau)"))
+    return Retry(min(backoff * (2 ** attempt), MAX_WAIT), ApiResult("unknown", None, f"{UNAVAILABLE} (erreur réseau)"))
 
 
 # ------------------------------------------------------------------ clients
@@ -418,7 +466,9 @@ def _transport_result(attempt: int, backoff: float) -> Retry:
 class _Base:
     def __init__(self, token: str | None = None, recipient: str | None = None, base_url: str = "production",
                  timeout: float = DEFAULT_TIMEOUT, *, retries: int = 2, max_rate_retries: int = 5,
-                 backoff: float = 0.5, rate_limit: float | RateLimiter | None = DEFAULT_RATE):
+                 backoff: float = 0.5, rate_limit: float | RateLimiter | None = DEFAULT_RATE,
+                 deadline: float = DEFAULT_DEADLINE, max_bytes: int = MAX_BODY,
+                 clock: Callable[[], float] = time.monotonic):
         token = token if token is not None else os.environ.get(TOKEN_ENV)
         recipient = recipient if recipient is not None else os.environ.get(RECIPIENT_ENV)
         if not token:
@@ -434,6 +484,7 @@ class _Base:
         self.retries = retries
         self.max_rate_retries = max_rate_retries
         self.backoff = backoff
+        self.deadline, self.max_bytes, self.clock = _positive(deadline, "deadline"), max_bytes, clock
         # one limiter per client, i.e. per token; pass the same RateLimiter to clients sharing a token
         self.limiter = rate_limit if isinstance(rate_limit, RateLimiter) or rate_limit is None else (
             RateLimiter(rate_limit))
@@ -455,13 +506,25 @@ class _Base:
                              base_url=self.base_url)
 
 
+def _positive(seconds: float, name: str) -> float:
+    if not (isinstance(seconds, (int, float)) and 0 < seconds < float("inf")):
+        raise _fail("A004", f"{name} doit être un nombre de secondes positif et fini", f"{name}=30")
+    return float(seconds)
+
+
 class RetryPolicy(Protocol):
-    """What `Attempts` needs from a client: its retry bounds, backoff and rate limiter."""
+    """What `Attempts` needs from a client: its retry bounds, backoff, rate limiter, and the
+    budget of one call (`deadline` seconds in all, `max_bytes` of body, `clock` monotonic)."""
 
     retries: int
     max_rate_retries: int
     backoff: float
     limiter: RateLimiter | None
+    deadline: float
+    max_bytes: int
+
+    @property
+    def clock(self) -> Callable[[], float]: ...
 
 
 Interpreter = Callable[[httpx.Response, int], "ApiResult | Retry"]
@@ -470,22 +533,39 @@ Interpreter = Callable[[httpx.Response, int], "ApiResult | Retry"]
 class Attempts:
     """The retry state of one call, shared by every client (API Particulier sync and async,
     API Impôt particulier): they only differ in how they send, sleep and read answers.
-    Logs carry the route, the attempt, the status and the request id: never a value."""
+    The call's `Budget` starts here: no wait goes past it. Logs carry the route, the
+    attempt, the status and the request id: never a value."""
 
-    def __init__(self, policy: RetryPolicy, endpoint_path: str, read: Interpreter, api: str = "API Particulier"):
+    def __init__(self, policy: RetryPolicy, endpoint_path: str, read: Interpreter, api: str = "API Particulier",
+                 budget: Budget | None = None):
         self.policy, self.endpoint_path, self.read, self.api = policy, endpoint_path, read, api
         self.rate_hits = self.failures = self.attempt = 0
+        self.budget = budget or Budget(policy.deadline, policy.max_bytes, clock=policy.clock)
 
-    def pace(self) -> float:
-        """Seconds to wait before sending the next attempt (the token's rate limit)."""
-        return self.policy.limiter.reserve() if self.policy.limiter is not None else 0.0
+    def pace(self) -> ApiResult | float:
+        """Seconds to wait before sending the next attempt (the token's rate limit), or the
+        result when that wait would go past the call's deadline."""
+        if self.budget.remaining() <= 0:
+            return ApiResult("unknown", None, self.budget.late().reason)
+        wait = self.policy.limiter.reserve() if self.policy.limiter is not None else 0.0
+        return wait if self.budget.allows(wait) else self._beyond(
+            ApiResult("unknown", None, f"{UNAVAILABLE} (débit limité)"), wait)
 
-    def settle(self, answer: httpx.Response | httpx.TransportError) -> ApiResult | float:
+    def _beyond(self, result: ApiResult, wait: float) -> ApiResult:
+        """`result`, unknown, because waiting `wait` more seconds would exceed the deadline."""
+        reason = (f"{result.reason or UNAVAILABLE}, nouvel essai dans {spell_delay(wait)} : "
+                  f"au-delà du {self.budget.limit()}")
+        return ApiResult("unknown", None, reason, result.code, result.request_id, result.http_status,
+                         result.parameter, result.cached)
+
+    def settle(self, answer: httpx.Response | httpx.TransportError | Refused) -> ApiResult | float:
         """The final result, or the delay (seconds) to wait before the next attempt."""
         outcome: ApiResult | Retry
         if isinstance(answer, httpx.Response) and self.policy.limiter is not None:
             self.policy.limiter.observe(answer.headers)
-        if isinstance(answer, httpx.TimeoutException):
+        if isinstance(answer, Refused):
+            outcome = ApiResult("unknown", None, answer.reason)
+        elif isinstance(answer, httpx.TimeoutException):
             outcome = _timeout_result(self.failures, self.policy.backoff)
         elif isinstance(answer, httpx.TransportError):
             outcome = _transport_result(self.failures, self.policy.backoff)
@@ -504,37 +584,46 @@ class Attempts:
         else:
             self.failures += 1
             done = self.failures > self.policy.retries
-        return outcome.result if done else outcome.delay
+        if done:
+            return outcome.result
+        return outcome.delay if self.budget.allows(outcome.delay) else self._beyond(outcome.result, outcome.delay)
 
 
 def send(client: httpx.Client, request: httpx.Request, attempts: Attempts, sleep: Callable[[float], None]
          ) -> ApiResult:
-    """Send `request` until `attempts` settles it: paced, retried, never raising for an answer."""
+    """Send `request` until `attempts` settles it: paced, retried, within the call's budget,
+    never raising for an answer."""
     while True:
-        if wait := attempts.pace():
+        wait = attempts.pace()
+        if isinstance(wait, ApiResult):
+            return wait
+        if wait:
             sleep(wait)
-        try:
-            answer: httpx.Response | httpx.TransportError = client.send(request)
-        except httpx.TransportError as exc:
-            answer = exc
-        step = attempts.settle(answer)
+        step = attempts.settle(exchange(client, request, attempts.budget))
         if isinstance(step, ApiResult):
             return step
         sleep(step)
 
 
 class ApiParticulier(_Base):
-    """Synchronous client. `get` never raises for API answers; see `ApiResult`."""
+    """Synchronous client. `get` never raises for API answers; see `ApiResult`.
+
+    Each `get` is one call with its own budget: `deadline` seconds in all (attempts, waits
+    and reading; `timeout` bounds each network read), `max_bytes` of body; `clock` (monotonic)
+    and `sleep` are injectable for tests."""
 
     def __init__(self, token: str | None = None, recipient: str | None = None, base_url: str = "production",
                  timeout: float = DEFAULT_TIMEOUT, transport: httpx.BaseTransport | None = None, *,
                  sleep: Callable[[float], None] = time.sleep, retries: int = 2, max_rate_retries: int = 5,
                  backoff: float = 0.5,
-                 rate_limit: float | RateLimiter | None = DEFAULT_RATE):
+                 rate_limit: float | RateLimiter | None = DEFAULT_RATE, deadline: float = DEFAULT_DEADLINE,
+                 max_bytes: int = MAX_BODY, clock: Callable[[], float] = time.monotonic):
         super().__init__(token, recipient, base_url, timeout, retries=retries,
-                         max_rate_retries=max_rate_retries, backoff=backoff, rate_limit=rate_limit)
+                         max_rate_retries=max_rate_retries, backoff=backoff, rate_limit=rate_limit,
+                         deadline=deadline, max_bytes=max_bytes, clock=clock)
         self._sleep = sleep
         self._client = httpx.Client(transport=transport, timeout=timeout)
+        guard_transports(self._client)
 
     def close(self) -> None:
         self._client.close()
@@ -558,9 +647,11 @@ class AsyncApiParticulier(_Base):
                  timeout: float = DEFAULT_TIMEOUT, transport: httpx.AsyncBaseTransport | None = None, *,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, retries: int = 2,
                  max_rate_retries: int = 5, backoff: float = 0.5,
-                 rate_limit: float | RateLimiter | None = DEFAULT_RATE):
+                 rate_limit: float | RateLimiter | None = DEFAULT_RATE, deadline: float = DEFAULT_DEADLINE,
+                 max_bytes: int = MAX_BODY, clock: Callable[[], float] = time.monotonic):
         super().__init__(token, recipient, base_url, timeout, retries=retries,
-                         max_rate_retries=max_rate_retries, backoff=backoff, rate_limit=rate_limit)
+                         max_rate_retries=max_rate_retries, backoff=backoff, rate_limit=rate_limit,
+                         deadline=deadline, max_bytes=max_bytes, clock=clock)
         self._sleep = sleep
         self._client = httpx.AsyncClient(transport=transport, timeout=timeout)
 
@@ -578,13 +669,12 @@ class AsyncApiParticulier(_Base):
         request = self._request(endpoint_path, identity, access_token, params)
         attempts = Attempts(self, endpoint_path, self._reader(tuple(scopes)))
         while True:
-            if wait := attempts.pace():
+            wait = attempts.pace()
+            if isinstance(wait, ApiResult):
+                return wait
+            if wait:
                 await self._sleep(wait)
-            try:
-                answer: httpx.Response | httpx.TransportError = await self._client.send(request)
-            except httpx.TransportError as exc:
-                answer = exc
-            step = attempts.settle(answer)
+            step = attempts.settle(await aexchange(self._client, request, attempts.budget))
             if isinstance(step, ApiResult):
                 return step
             await self._sleep(step)

@@ -74,8 +74,8 @@ def _error(code: str, title: str, detail: str, parameter: str | None = None) -> 
 
 
 def _siret_ok(value: str) -> bool:
-    if len(value) != 14 or not value.isdigit():
-        return False
+    if len(value) != 14 or not (value.isascii() and value.isdigit()):
+        return False  # ASCII digits only: `int` would take other scripts' digits, or fail on « ² »
     if value.startswith("356000000"):
         return True  # La Poste
     total = 0
@@ -90,7 +90,7 @@ _DATE_PARTS = ("anneeDateNaissance", "moisDateNaissance", "jourDateNaissance")
 
 def _normal(name: str, value: str) -> str:
     value = value.strip().lower()
-    return str(int(value)) if name in _DATE_PARTS and value.isdigit() else value
+    return str(int(value)) if name in _DATE_PARTS and value.isascii() and value.isdigit() else value
 
 
 def _key(query: Query, names: Iterable[str]) -> str:

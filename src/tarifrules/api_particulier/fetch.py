@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime
 import itertools
 import math
+import time
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -35,6 +36,7 @@ from ..symbols import data_references
 from ..values import UNKNOWN, spell
 from .client import ApiParticulier, ApiResult, AsyncApiParticulier
 from .household import Household
+from .limits import HOUSEHOLD_DEADLINE, Budget, overall
 
 __all__ = ["Call", "FetchResult", "Fetcher", "Provenance", "fetch", "fetch_async"]
 
@@ -380,24 +382,36 @@ class Fetcher:
 
 
 def fetch(ruleset: RuleSet | Fetcher, household: Household, date: datetime.date, client: ApiParticulier,
-          situation: Mapping[str, Any] | None = None, *, dgfip: ImpotParticulier | None = None) -> FetchResult:
+          situation: Mapping[str, Any] | None = None, *, dgfip: ImpotParticulier | None = None,
+          deadline: float = HOUSEHOLD_DEADLINE, clock: Callable[[], float] = time.monotonic) -> FetchResult:
     """Fetch what `ruleset` needs for `household` on `date`, with the sync clients (`dgfip`:
-    API Impôt particulier, for the fiscal data; without it they stay unknown)."""
+    API Impôt particulier, for the fiscal data; without it they stay unknown). All the calls
+    share `deadline` seconds (measured by `clock`), besides each call's own: past it, the
+    data left are unknown, « service indisponible », without calling."""
     fetcher = ruleset if isinstance(ruleset, Fetcher) else Fetcher(ruleset)
     steps = fetcher.steps(household, date, situation)
-    try:
-        request = next(steps)
-        while True:
-            request = steps.send(_call_dgfip(dgfip, request) if request.dgfip else _call(client, request))
-    except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
+    with overall(Budget(deadline, clock=clock, label="du foyer")):
+        try:
+            request = next(steps)
+            while True:
+                request = steps.send(_call_dgfip(dgfip, request) if request.dgfip else _call(client, request))
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
 
 
 async def fetch_async(ruleset: RuleSet | Fetcher, household: Household, date: datetime.date,
-                      client: AsyncApiParticulier, situation: Mapping[str, Any] | None = None) -> FetchResult:
+                      client: AsyncApiParticulier, situation: Mapping[str, Any] | None = None, *,
+                      deadline: float = HOUSEHOLD_DEADLINE, clock: Callable[[], float] = time.monotonic
+                      ) -> FetchResult:
     """Same as `fetch`, with the async client."""
     fetcher = ruleset if isinstance(ruleset, Fetcher) else Fetcher(ruleset)
     steps = fetcher.steps(household, date, situation)
+    with overall(Budget(deadline, clock=clock, label="du foyer")):
+        return await _fetch_async(steps, client)
+
+
+async def _fetch_async(steps: Generator[_Request, ApiResult, FetchResult], client: AsyncApiParticulier
+                       ) -> FetchResult:
     try:
         request = next(steps)
         while True:

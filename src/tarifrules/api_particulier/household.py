@@ -23,7 +23,7 @@ __all__ = ["Household", "Pupil"]
 class Pupil(Identity):
     """A pupil: their identité pivot and the UAI of their school (MEN routes)."""
 
-    code_etablissement: str = Field(pattern=r"^\d{7}[A-Za-z0-9]$")
+    code_etablissement: str = Field(pattern=r"^[0-9]{7}[A-Za-z0-9]$")
 
 
 class Household(BaseModel):
@@ -37,7 +37,7 @@ class Household(BaseModel):
     ine: str | None = Field(default=None, pattern=r"^[0-9a-zA-Z]{11}$")
     identifiant_france_travail: str | None = Field(default=None, min_length=1)
     jeton_france_connect: str | None = Field(default=None, min_length=1)
-    numero_fiscal: str | None = Field(default=None, pattern=r"^\d{13}$")  # API Impôt particulier (DGFiP)
+    numero_fiscal: str | None = Field(default=None, pattern=r"^[0-9]{13}$")  # API Impôt particulier (DGFiP)
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> Household:

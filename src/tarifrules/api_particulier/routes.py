@@ -137,10 +137,10 @@ def format_error(parameter: str) -> dict[str, Any]:
 
 # ------------------------------------------------------------------ identity checks
 
-_COMMUNE = re.compile(r"^([013-9]\d|2[AB1-9])\d{3}$")
+_COMMUNE = re.compile(r"^([013-9][0-9]|2[AB1-9])[0-9]{3}\Z")
 _FIRST_NAME = re.compile(r"^[a-zA-ZÀ-ÖØ-öø-ÿ' -]+$")
 _INE = re.compile(r"^[0-9a-zA-Z]{11}$")
-_UAI = re.compile(r"^\d{7}\w$")
+_UAI = re.compile(r"^[0-9]{7}[A-Za-z0-9]\Z")
 _MISSING = {"nomNaissance": ("00420", "Le nom de naissance est manquant"),
             "prenoms": ("00421", "Le(s) prenom(s) est manquant"),
             "anneeDateNaissance": ("00422", "L'annee de naissance est manquante"),
@@ -181,7 +181,7 @@ def check_identity(family: str, query: Query, today: dt.date) -> dict[str, Any] 
     if family != "dss":
         return None
     country = first(query, "codeCogInseePaysNaissance") or ""
-    if len(country) != 5 or not country.isdigit():
+    if len(country) != 5 or not (country.isascii() and country.isdigit()):
         return unprocessable("00400", "Le code pays INSEE n'est pas correctement formaté", "codeCogInseePaysNaissance")
     by_name = first(query, "nomCommuneNaissance") and department and first(query, "anneeDateNaissance")
     if country == "99100" and not commune and not by_name:
@@ -195,7 +195,7 @@ def check_identity(family: str, query: Query, today: dt.date) -> dict[str, Any] 
 def _check_date(query: Query, today: dt.date) -> dict[str, Any] | None:
     parts = [first(query, n) for n in ("anneeDateNaissance", "moisDateNaissance", "jourDateNaissance")]
     for name, part in zip(("anneeDateNaissance", "moisDateNaissance", "jourDateNaissance"), parts, strict=True):
-        if part is not None and not part.isdigit():
+        if part is not None and not (part.isascii() and part.isdigit()):
             return format_error(name)
     if None in parts:
         return None
@@ -219,7 +219,7 @@ def check_ine(query: Query) -> dict[str, Any] | None:
 def check_campaign_year(query: Query, today: dt.date) -> dict[str, Any] | None:
     """`campaignYear` ≥ 2021 (SPEC3); the fake accepts up to the current year (upper bound UNVERIFIED)."""
     year = first(query, "campaignYear")
-    if year is not None and not (year.isdigit() and 2021 <= int(year) <= today.year):
+    if year is not None and not (year.isascii() and year.isdigit() and 2021 <= int(year) <= today.year):
         return unprocessable("00368", "L'année de campagne (campaignYear) n'est pas correctement formatée: doit "
                              "être comprise entre 2021 et l'année courante - 1", "campaignYear")
     return None
@@ -228,10 +228,10 @@ def check_campaign_year(query: Query, today: dt.date) -> dict[str, Any] | None:
 def check_qf_period(query: Query, today: dt.date) -> tuple[int, int] | dict[str, Any]:
     """(annee, mois) requested, defaults the current month (REFERENCE §10.1), or the 422."""
     year_text, month_text = first(query, "annee"), first(query, "mois")
-    if year_text is not None and not year_text.isdigit():
+    if year_text is not None and not (year_text.isascii() and year_text.isdigit()):
         return unprocessable("00356", "L'année demandée doit être l'année en cours (N), N-1 ou N-2.",
                              "annee")
-    if month_text is not None and not month_text.isdigit():
+    if month_text is not None and not (month_text.isascii() and month_text.isdigit()):
         return unprocessable("00354", "Le mois demandé est incorrect ou est dans le futur.", "mois")
     year = int(year_text) if year_text else today.year
     month = int(month_text) if month_text else today.month
@@ -247,7 +247,7 @@ def check_men_search(query: Query) -> dict[str, Any] | None:
     """`anneeScolaire` and exactly one of UAI / perimeter (REFERENCE §3.2)."""
     school_year = first(query, "anneeScolaire") or ""
     parts = school_year.split("-")
-    if not (len(parts) in (1, 2) and all(p.isdigit() and len(p) == 4 for p in parts)):
+    if not (len(parts) in (1, 2) and all(p.isascii() and p.isdigit() and len(p) == 4 for p in parts)):
         return unprocessable("00411", "L'année scolaire n'est pas correctement formatée: doit être sur le format "
                              "YYYY ou YYYY-YYYY)", "anneeScolaire")
     uai = first(query, "codeEtablissement")

@@ -107,7 +107,7 @@ class FakeImpotParticulier:
             if foyer is None:
                 return _error(401, "4011", "Jeton FranceConnect absent ou invalide", out)
         else:
-            if not re.fullmatch(r"\d{13}", spi):
+            if not re.fullmatch(r"[0-9]{13}", spi):
                 return _error(400, "4001", "Le spi est dans un format incorrect", out)
             found = self.foyers.get(spi)
             if found is None:
@@ -120,7 +120,7 @@ class FakeImpotParticulier:
                 return _error(410, "4101", "La requête avec le spi et l'année ne renvoie aucun résultat", out)
             return self._notice(foyer, last[0], out, with_year=True)
         year_text = match.group("year") or ""
-        if not re.fullmatch(r"\d{4}", year_text):
+        if not re.fullmatch(r"[0-9]{4}", year_text):
             return _error(400, "4002", "L'année est dans un format incorrect", out)
         if int(year_text) not in available:
             return _error(410, "4101", "La requête avec le spi et l'année ne renvoie aucun résultat", out)
