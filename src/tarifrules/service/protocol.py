@@ -161,6 +161,13 @@ class HttpProtocol(HttpToolsProtocol):
         if not self.transport.is_closing():
             self.transport.close()  # the application sees the client gone (499 in the access log)
 
+    def send_400_response(self, msg: str) -> None:
+        """A request httptools cannot parse (a control character in its path…): in French, as JSON."""
+        ACCESS.info("- - 400 (requête HTTP illisible)")
+        self._refuse(400, "Bad Request", "H002", "requête HTTP illisible (ligne de requête ou en-têtes mal formés)",
+                     "un client HTTP ordinaire écrit des requêtes correctes ; encodez l'adresse (%0D pour un retour "
+                     "chariot)")
+
     def _refuse(self, status: int, reason: str, code: str, message: str, hint: str) -> None:
         self._disarm()
         if self.cycle is None or self.cycle.response_complete:  # no answer under way on this connection
