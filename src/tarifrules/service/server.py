@@ -45,12 +45,15 @@ def _log_config() -> dict[str, Any]:
 
 
 def run(folder: Path, *, host: str, port: int, limit: int = DEFAULT_LIMIT, workers: int = 1,
-        reload_interval: float = 1.0, timeout: float = 10.0, access_log: bool = True) -> None:
+        reload_interval: float | None = None, timeout: float = 10.0, access_log: bool = True) -> None:
+    """Serve `folder`; the folder is scanned every `reload_interval` seconds (default: the environment's
+    `TARIFRULES_SERVE_RELECTURE`, else 1), a changed file read once unchanged for
+    `TARIFRULES_SERVE_STABILITE` seconds (default 0.2)."""
     import uvicorn
 
-    os.environ.update({_FOLDER: str(folder), _LIMIT: str(limit), _INTERVAL: str(reload_interval),
-                       _TIMEOUT: str(timeout)})
-    os.environ.setdefault(_SETTLE, str(SETTLE))
+    os.environ.update({_FOLDER: str(folder), _LIMIT: str(limit), _TIMEOUT: str(timeout)})
+    if reload_interval is not None:
+        os.environ[_INTERVAL] = str(reload_interval)
     config = _log_config()
     if not access_log:
         config["loggers"]["tarifrules.service"] = {**config["loggers"]["tarifrules.service"], "level": "WARNING"}
