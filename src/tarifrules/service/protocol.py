@@ -29,6 +29,9 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from ..diagnostics import Diagnostic, error
+from .errors import BAD_REQUEST, HEADERS_TOO_LARGE, TIMEOUT, document
+
 
 class JoinedWrites:
     """A transport whose writes made during one turn of `loop` reach `transport` as one write."""
@@ -81,12 +84,26 @@ MAX_HEADERS = 64 * 1024  # bytes of request line and headers
 ACCESS = logging.getLogger("tarifrules.service.access")
 
 
-def refusal(status: int, reason: str, code: str, message: str, hint: str) -> bytes:
-    """A complete HTTP response closing the connection, with a French error document."""
-    from ..diagnostics import error
-    from .errors import document
+def late_headers(timeout: float) -> Diagnostic:
+    return error(TIMEOUT, f"en-têtes de la requête non reçus en {timeout:g} s",
+                 hint="envoyez la requête d'un coup ; vérifiez le réseau entre le client et le service")
 
-    body = json.dumps(document([error(code, message, hint=hint)]), ensure_ascii=False).encode("utf-8")
+
+def large_headers() -> Diagnostic:
+    return error(HEADERS_TOO_LARGE, f"en-têtes de la requête trop gros (plus de {MAX_HEADERS // 1024} Kio)",
+                 hint="envoyez une requête simple : aucun en-tête utile au service ne dépasse quelques centaines "
+                      "d'octets")
+
+
+def unreadable_request() -> Diagnostic:
+    return error(BAD_REQUEST, "requête HTTP illisible (ligne de requête ou en-têtes mal formés)",
+                 hint="un client HTTP ordinaire écrit des requêtes correctes ; encodez l'adresse (%0D pour un "
+                      "retour chariot)")
+
+
+def refusal(status: int, reason: str, problem: Diagnostic) -> bytes:
+    """A complete HTTP response closing the connection, with a French error document."""
+    body = json.dumps(document([problem]), ensure_ascii=False).encode("utf-8")
     head = (f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {len(body)}\r\n"
             "connection: close\r\n\r\n")
     return head.encode("ascii") + body
@@ -128,10 +145,7 @@ class HttpProtocol(HttpToolsProtocol):
         if self._phase == "headers":
             self._header_bytes += len(data)
             if self._header_bytes > MAX_HEADERS:
-                self._refuse(431, "Request Header Fields Too Large", "H014",
-                             f"en-têtes de la requête trop gros (plus de {MAX_HEADERS // 1024} Kio)",
-                             "envoyez une requête simple : aucun en-tête n'est utile au service au-delà de quelques "
-                             "centaines d'octets")
+                self._refuse(431, "Request Header Fields Too Large", large_headers())
                 return
         super().data_received(data)
 
@@ -153,8 +167,7 @@ class HttpProtocol(HttpToolsProtocol):
             self.transport.close()
             return
         ACCESS.info("- - 408 (en-têtes non reçus en %g s)", self.timeout)
-        self._refuse(408, "Request Timeout", "H013", f"en-têtes de la requête non reçus en {self.timeout:g} s",
-                     "envoyez la requête d'un coup ; vérifiez le réseau entre le client et le service")
+        self._refuse(408, "Request Timeout", late_headers(self.timeout))
 
     def _body_late(self) -> None:
         self._deadline = None
@@ -164,12 +177,10 @@ class HttpProtocol(HttpToolsProtocol):
     def send_400_response(self, msg: str) -> None:
         """A request httptools cannot parse (a control character in its path…): in French, as JSON."""
         ACCESS.info("- - 400 (requête HTTP illisible)")
-        self._refuse(400, "Bad Request", "H002", "requête HTTP illisible (ligne de requête ou en-têtes mal formés)",
-                     "un client HTTP ordinaire écrit des requêtes correctes ; encodez l'adresse (%0D pour un retour "
-                     "chariot)")
+        self._refuse(400, "Bad Request", unreadable_request())
 
-    def _refuse(self, status: int, reason: str, code: str, message: str, hint: str) -> None:
+    def _refuse(self, status: int, reason: str, problem: Diagnostic) -> None:
         self._disarm()
         if self.cycle is None or self.cycle.response_complete:  # no answer under way on this connection
-            self.transport.write(refusal(status, reason, code, message, hint))
+            self.transport.write(refusal(status, reason, problem))
         self.transport.close()
