@@ -29,7 +29,8 @@ from .helpers import ROOT
 fastapi_testclient = pytest.importorskip("fastapi.testclient")
 
 from tarifrules.service.app import create_app  # noqa: E402
-from tarifrules.service.registry import Registry  # noqa: E402
+from tarifrules.service.errors import printable  # noqa: E402
+from tarifrules.service.registry import Moved, Registry, probe, read_stable  # noqa: E402
 
 FOLDER = ROOT / "examples" / "deliberations"
 CANTINE = FOLDER / "restauration-scolaire.tarif"
@@ -108,6 +109,11 @@ def test_openapi_is_served_offline(client: Any) -> None:
     assert {"/fichiers", "/evaluer", "/expliquer", "/portees", "/schema/{fichier}"} <= set(paths)
     assert "requestBody" in paths["/evaluer"]["post"]
     assert client.get("/docs").status_code == 404  # Swagger UI would load scripts from a CDN
+    spec = client.get("/openapi.json").json()
+    answer = spec["paths"]["/evaluer"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert answer == {"$ref": "#/components/schemas/ServedEvaluationModel"}
+    assert spec["components"]["schemas"]["ServedEvaluationModel"]["required"][-1] == "version"
+    assert {"408", "413", "415"} <= set(spec["paths"]["/evaluer"]["post"]["responses"])
 
 
 # ------------------------------------------------------------------ errors
@@ -318,6 +324,47 @@ def test_files_are_scanned_at_most_once_per_interval(tmp_path: Path) -> None:
     assert registry.due()  # a changed file has settled: no need to wait for the interval
     registry.scan()
     assert sorted(registry.entries) == ["autre", "cantine"]
+
+
+def test_a_file_is_read_only_if_it_is_still_the_one_stamped(tmp_path: Path) -> None:
+    served = tmp_path / "cantine.tarif"
+    shutil.copy(CANTINE, served)
+    folder = tmp_path.resolve()
+    stamp = probe(served, folder)
+    assert read_stable(served, folder, stamp) == CANTINE.read_bytes()
+    with served.open("ab") as file:
+        file.write(b"\n# encore\n")  # being written after its stamp was taken
+    with pytest.raises(Moved):
+        read_stable(served, folder, stamp)
+    replacement = tmp_path / "nouveau"
+    shutil.copy(CANTINE, replacement)
+    stamp = probe(served, folder)
+    os.replace(replacement, served)  # renamed over: another inode
+    with pytest.raises(Moved):
+        read_stable(served, folder, stamp)
+
+
+def test_a_link_inside_the_folder_is_served_a_link_out_of_it_is_not(tmp_path: Path) -> None:
+    served = tmp_path / "servi"
+    served.mkdir()
+    shutil.copy(CANTINE, served / "cantine.tarif")
+    (served / "alias.tarif").symlink_to("cantine.tarif")
+    shutil.copy(CANTINE, tmp_path / "dehors.tarif")
+    (served / "dehors.tarif").symlink_to(tmp_path / "dehors.tarif")
+    (served / "remonte.tarif").symlink_to("../dehors.tarif")
+    registry = Registry(served, settle=0)
+    registry.refresh()
+    assert registry.get("alias").served() is not None
+    for name in ("dehors", "remonte"):
+        entry = registry.get(name)
+        assert entry.version is None and entry.reason and "hors du dossier" in entry.reason
+
+
+def test_log_lines_hold_no_control_character() -> None:
+    assert printable("/fichiers\r\n2026 POST /evaluer 200") == "/fichiers\\x0d\\x0a2026 POST /evaluer 200"
+    assert printable("/a\x1b[2J\u202e\u2028\\x0d") == "/a\\x1b[2J\\u202e\\u2028\\\\x0d"
+    assert printable("/schema/goûter-été") == "/schema/goûter-été"
+    assert printable("x" * 500) == "x" * 200 + "…"
 
 
 # ------------------------------------------------------------------ access log
