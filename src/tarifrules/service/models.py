@@ -42,7 +42,8 @@ class ExplanationModel(ServedEvaluationModel):
 class FileModel(BaseModel):
     name: str = Field(description="nom à donner dans `file` et dans les adresses")
     file: str = Field(description="nom du fichier dans le dossier")
-    status: Literal["ok", "erreur"] = Field(description="« erreur » : le fichier sur le disque ne se vérifie pas")
+    status: Literal["ok", "erreur"] = Field(description="« erreur » : le fichier sur le disque ne se vérifie pas, "
+                                                        "ses exemples échouent ou il est refusé (voir reason)")
     served: bool = Field(description="une version vérifiée est servie (la précédente si le fichier est en erreur)")
     version: VersionModel | None = Field(description="la version servie, ou null")
     reason: str | None = Field(description="pourquoi le fichier sur le disque n'est pas servi (il ne se vérifie "

@@ -13,9 +13,10 @@ Each `.tarif` file directly in the folder is an entry named after its stem
   served: the previous one stays, and the entry says why (`GET /fichiers`);
 * every version carries the sha256 of its bytes, given with every evaluation.
 
-Scanning and loading run outside the event loop (`poke` starts a worker thread; `refresh`
-waits for it): a multi-megabyte file takes seconds to check, during which requests are
-answered from the previous versions. The worker builds a new dictionary of immutable
+Scanning and loading run outside the event loop (`poke`, called by requests, starts a
+worker thread; `refresh` scans in the calling thread until the files have settled, for
+the first scan and for tests; one scan at a time): a multi-megabyte file takes seconds to
+check, during which requests are answered from the previous versions. The worker builds a new dictionary of immutable
 entries and swaps it in one assignment: a request sees either all of the old state or all
 of the new one.
 """
