@@ -190,7 +190,8 @@ class Registry:
         now = self.clock()
         if now - self._scanned >= self.interval:
             return True
-        return any(now - since >= self.settle for _, since in self._pending.values())
+        pending = tuple(self._pending.values())  # (copied at once: a scan may be changing it)
+        return any(now - since >= self.settle for _, since in pending)
 
     def poke(self) -> None:
         """Start a scan in a worker thread if one is due and none runs; return at once."""
