@@ -145,18 +145,25 @@ def measure(load: Any, duration: float, server: Server) -> dict[str, Any]:
 
 
 def check_answers(url: str) -> int:
-    """Every household: the service answers exactly `Evaluation.to_json()`; returns the mismatches."""
+    """Every household: the service answers exactly `Evaluation.to_json()` and the `version` of the
+    file (its sha256); returns the mismatches."""
+    import hashlib
+
     import httpx
 
     import tarifrules
 
     cantine = FOLDER / "restauration-scolaire.tarif"
     ruleset = tarifrules.load(cantine, file=cantine.name)
+    sha256 = hashlib.sha256(cantine.read_bytes()).hexdigest()
     mismatches = 0
     with httpx.Client() as client:
         for household, body in zip(HOUSEHOLDS, bodies(), strict=True):
             answer = client.post(f"{url}/evaluer", content=body, headers={"content-type": "application/json"})
-            mismatches += answer.json() != ruleset.evaluate(household, date=DATE).to_json()
+            document = answer.json()
+            version = document.pop("version", {})
+            expected = ruleset.evaluate(household, date=DATE).to_json()
+            mismatches += int(document != expected or version.get("sha256") != sha256)
     return mismatches
 
 

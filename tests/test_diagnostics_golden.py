@@ -245,7 +245,8 @@ def _sql_cases() -> dict[str, Callable[..., Result]]:
 
 
 def _service(path: str, body: bytes | None = None, method: str = "POST", broken: Callable[[], object] | None = None,
-             folder: str | None = None, lenient_reader: bool = False) -> Callable[[Path, str], Result]:
+             folder: str | None = None, lenient_reader: bool = False,
+             headers: dict[str, str] | None = None) -> Callable[[Path, str], Result]:
     """HTTP service errors (H0xx): the JSON error document of a request, read back as diagnostics.
     `lenient_reader`: the situation reader accepts everything (H008 is a guard for a value the schema
     refuses and the reader accepts: none is known)."""
@@ -269,7 +270,7 @@ def _service(path: str, body: bytes | None = None, method: str = "POST", broken:
             if lenient_reader:
                 stack.enter_context(mock.patch("tarifrules.situation.SituationReader.read", return_value={}))
             client = stack.enter_context(TestClient(create_app(served, limit=1024)))
-            response = client.request(method, path, content=body)
+            response = client.request(method, path, content=body, headers=headers)
         assert response.status_code >= 400, name
         return [Diagnostic(e["code"], Severity(e["severity"]), e["message"], hint=e["hint"])
                 for e in response.json()["errors"]], {}
@@ -277,7 +278,42 @@ def _service(path: str, body: bytes | None = None, method: str = "POST", broken:
     return run
 
 
+def _refused_link(tmp: Path, name: str) -> Result:
+    """H011: a link out of the served folder, listed by GET /fichiers with its reason only."""
+    from fastapi.testclient import TestClient
+
+    from tarifrules.diagnostics import Severity
+    from tarifrules.service.app import create_app
+
+    served = tmp / "dossier"
+    served.mkdir()
+    (tmp / "ailleurs.tarif").write_text(VALID, encoding="utf-8")
+    (served / "fuite.tarif").symlink_to(tmp / "ailleurs.tarif")
+    with TestClient(create_app(served, settle=0)) as client:
+        [entry] = client.get("/fichiers").json()["files"]
+    return [Diagnostic(e["code"], Severity(e["severity"]), e["message"], hint=e["hint"])
+            for e in entry["diagnostics"]], {}
+
+
+def _transport(problem: Callable[[], Diagnostic]) -> Callable[[Path, str], Result]:
+    """Errors the HTTP protocol answers itself (a slow or oversized request): no file, no position."""
+    return lambda tmp, name: ([problem()], {})
+
+
+def _late_headers() -> Diagnostic:
+    from tarifrules.service.protocol import late_headers
+
+    return late_headers(10)
+
+
+def _large_headers() -> Diagnostic:
+    from tarifrules.service.protocol import large_headers
+
+    return large_headers()
+
+
 def _service_cases() -> dict[str, Callable[..., Result]]:
+
     def internal() -> object:
         raise KeyError("bogue")
 
@@ -295,6 +331,10 @@ def _service_cases() -> dict[str, Callable[..., Result]]:
         "H009-nombre-demesure": _service("/evaluer", b'{"file": "cantine", "situation": '
                                                      b'{"quotient_familial": 1e999999999}}'),
         "H010-erreur-interne": _service("/evaluer", ok, broken=internal),
+        "H011-lien-hors-dossier": _refused_link,
+        "H012-type-de-contenu": _service("/evaluer", ok, headers={"content-type": "text/plain"}),
+        "H013-delai-depasse": _transport(_late_headers),
+        "H014-en-tetes-trop-gros": _transport(_large_headers),
     }
 
 

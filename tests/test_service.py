@@ -7,6 +7,7 @@ a broken one keeps its previous version served; the access log holds no situatio
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -28,11 +29,14 @@ from .helpers import ROOT
 fastapi_testclient = pytest.importorskip("fastapi.testclient")
 
 from tarifrules.service.app import create_app  # noqa: E402
-from tarifrules.service.registry import Registry  # noqa: E402
+from tarifrules.service.errors import printable  # noqa: E402
+from tarifrules.service.registry import Moved, Registry, probe, read_stable  # noqa: E402
 
 FOLDER = ROOT / "examples" / "deliberations"
 CANTINE = FOLDER / "restauration-scolaire.tarif"
 FAMILY = {"quotient_familial": 650, "demandeur_emploi": "oui"}
+CANTINE_VERSION = {"sha256": hashlib.sha256(CANTINE.read_bytes()).hexdigest(), "valid_from": "2025-09-01",
+                   "valid_until": None}
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +58,7 @@ def test_files_lists_every_rule_file_with_dates_and_outputs(client: Any) -> None
     cantine = next(f for f in files if f["name"] == "restauration-scolaire")
     ruleset = load(CANTINE)
     assert cantine["status"] == "ok" and cantine["served"] is True
+    assert cantine["version"] == CANTINE_VERSION and cantine["reason"] is None
     assert cantine["title"] == ruleset.title
     assert cantine["valid_from"] == ruleset.valid_from.isoformat() and cantine["valid_until"] is None
     assert cantine["outputs"] == list(ruleset.output_names) and cantine["data"] == list(ruleset.data_names)
@@ -64,7 +69,9 @@ def test_evaluer_answers_the_documented_evaluation_json(client: Any) -> None:
                                              "date": "15/09/2025"})
     assert response.status_code == 200
     expected = load(CANTINE, file=CANTINE.name).evaluate(FAMILY, date="15/09/2025").to_json()
-    assert response.json() == expected
+    body = response.json()
+    assert body.pop("version") == CANTINE_VERSION  # the text that computed: `sha256sum` of the file
+    assert body == expected
     assert set(expected) >= {"outputs", "missing", "explanation"}
 
 
@@ -81,6 +88,7 @@ def test_expliquer_adds_the_french_text(client: Any) -> None:
     evaluation = load(CANTINE, file=CANTINE.name).evaluate(FAMILY, date="15/09/2025")
     body = response.json()
     assert body.pop("text") == f"{evaluation.ruleset.title} — au 15/09/2025\n{evaluation.explain()}"
+    assert body.pop("version") == CANTINE_VERSION
     assert body == evaluation.to_json()
 
 
@@ -101,6 +109,11 @@ def test_openapi_is_served_offline(client: Any) -> None:
     assert {"/fichiers", "/evaluer", "/expliquer", "/portees", "/schema/{fichier}"} <= set(paths)
     assert "requestBody" in paths["/evaluer"]["post"]
     assert client.get("/docs").status_code == 404  # Swagger UI would load scripts from a CDN
+    spec = client.get("/openapi.json").json()
+    answer = spec["paths"]["/evaluer"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert answer == {"$ref": "#/components/schemas/ServedEvaluationModel"}
+    assert spec["components"]["schemas"]["ServedEvaluationModel"]["required"][-1] == "version"
+    assert {"408", "413", "415"} <= set(spec["paths"]["/evaluer"]["post"]["responses"])
 
 
 # ------------------------------------------------------------------ errors
@@ -258,44 +271,100 @@ def test_a_changed_file_is_reloaded_and_a_broken_one_keeps_its_previous_version(
     served = tmp_path / "cantine.tarif"
     shutil.copy(CANTINE, served)
     request = {"file": "cantine", "situation": FAMILY, "date": "15/09/2025"}
-    with fastapi_testclient.TestClient(create_app(tmp_path, reload_interval=0)) as client:
+    app = create_app(tmp_path, reload_interval=0, settle=0)
+    with fastapi_testclient.TestClient(app) as client:
         before = client.post("/evaluer", json=request).json()["outputs"]["tarif_repas"]["value"]
         original = CANTINE.read_text(encoding="utf-8")
-        assert "2,10 €" in original
-        _touch(served, original.replace("2,10 €", "2,20 €"))
-        changed = client.post("/evaluer", json=request).json()["outputs"]["tarif_repas"]["value"]
-        assert (before, changed) == ("1.05", "1.10")
+        assert "2,10 €" in original and "1,05 €" in original
+        dearer = original.replace("2,10 €", "2,20 €").replace("1,05 €", "1,10 €")  # grid and examples
+        _touch(served, dearer)
+        app.state.registry.refresh()  # what a request starts in a worker thread, waited for
+        answer = client.post("/evaluer", json=request).json()
+        assert (before, answer["outputs"]["tarif_repas"]["value"]) == ("1.05", "1.10")
+        assert answer["version"]["sha256"] == hashlib.sha256(dearer.encode()).hexdigest()
 
         _touch(served, original.replace("de 400 € à 700 € exclu", "de 400 € à 700 €"))  # T014: ambiguous bound
         with caplog.at_level(logging.INFO, logger="tarifrules.service"):
+            app.state.registry.refresh()
             assert client.post("/evaluer", json=request).json()["outputs"]["tarif_repas"]["value"] == "1.10"
         assert "fichier en erreur : cantine.tarif (T014) ; la version précédente reste servie" in caplog.messages
         entry = client.get("/fichiers").json()["files"][0]
-        assert (entry["status"], entry["served"]) == ("erreur", True)
+        assert (entry["status"], entry["served"], entry["reason"]) == ("erreur", True, "le fichier ne se vérifie pas")
+        assert entry["version"]["sha256"] == hashlib.sha256(dearer.encode()).hexdigest()
         assert [d["code"] for d in entry["diagnostics"] if d["severity"] == "erreur"] == ["T014"]
 
         _touch(tmp_path / "neuf.tarif", "délibération \"Neuf\"\n")
+        app.state.registry.refresh()
         files = {f["name"]: f for f in client.get("/fichiers").json()["files"]}
         assert (files["neuf"]["status"], files["neuf"]["served"]) == ("erreur", False)
         response = client.post("/evaluer", json={"file": "neuf"})
         assert response.status_code == 409 and _codes(response) == ["H005"]
 
         served.unlink()
+        app.state.registry.refresh()
         assert client.post("/evaluer", json=request).status_code == 404
 
 
 def test_files_are_scanned_at_most_once_per_interval(tmp_path: Path) -> None:
     now = [0.0]
     shutil.copy(CANTINE, tmp_path / "cantine.tarif")
-    registry = Registry(tmp_path, 1.0, clock=lambda: now[0])
-    registry.refresh()
+    registry = Registry(tmp_path, 1.0, settle=0.2, clock=lambda: now[0])
+    registry.scan()
+    now[0] = 0.3
+    registry.scan()  # unchanged for 0.3 s: read
+    assert sorted(registry.entries) == ["cantine"] and not registry.due()
     _touch(tmp_path / "autre.tarif", CANTINE.read_text(encoding="utf-8"))
     now[0] = 0.5
-    registry.refresh()
-    assert sorted(registry.entries) == ["cantine"]
-    now[0] = 1.0
-    registry.refresh()
+    assert not registry.due()
+    now[0] = 1.3
+    assert registry.due()
+    registry.scan()  # seen changed: not read before it has stayed the same for 0.2 s
+    assert sorted(registry.entries) == ["cantine"] and not registry.due()
+    now[0] = 1.6
+    assert registry.due()  # a changed file has settled: no need to wait for the interval
+    registry.scan()
     assert sorted(registry.entries) == ["autre", "cantine"]
+
+
+def test_a_file_is_read_only_if_it_is_still_the_one_stamped(tmp_path: Path) -> None:
+    served = tmp_path / "cantine.tarif"
+    shutil.copy(CANTINE, served)
+    folder = tmp_path.resolve()
+    stamp = probe(served, folder)
+    assert read_stable(served, folder, stamp) == CANTINE.read_bytes()
+    with served.open("ab") as file:
+        file.write(b"\n# encore\n")  # being written after its stamp was taken
+    with pytest.raises(Moved):
+        read_stable(served, folder, stamp)
+    replacement = tmp_path / "nouveau"
+    shutil.copy(CANTINE, replacement)
+    stamp = probe(served, folder)
+    os.replace(replacement, served)  # renamed over: another inode
+    with pytest.raises(Moved):
+        read_stable(served, folder, stamp)
+
+
+def test_a_link_inside_the_folder_is_served_a_link_out_of_it_is_not(tmp_path: Path) -> None:
+    served = tmp_path / "servi"
+    served.mkdir()
+    shutil.copy(CANTINE, served / "cantine.tarif")
+    (served / "alias.tarif").symlink_to("cantine.tarif")
+    shutil.copy(CANTINE, tmp_path / "dehors.tarif")
+    (served / "dehors.tarif").symlink_to(tmp_path / "dehors.tarif")
+    (served / "remonte.tarif").symlink_to("../dehors.tarif")
+    registry = Registry(served, settle=0)
+    registry.refresh()
+    assert registry.get("alias").served() is not None
+    for name in ("dehors", "remonte"):
+        entry = registry.get(name)
+        assert entry.version is None and entry.reason and "hors du dossier" in entry.reason
+
+
+def test_log_lines_hold_no_control_character() -> None:
+    assert printable("/fichiers\r\n2026 POST /evaluer 200") == "/fichiers\\x0d\\x0a2026 POST /evaluer 200"
+    assert printable("/a\x1b[2J\u202e\u2028\\x0d") == "/a\\x1b[2J\\u202e\\u2028\\\\x0d"
+    assert printable("/schema/goûter-été") == "/schema/goûter-été"
+    assert printable("x" * 500) == "x" * 200 + "…"
 
 
 # ------------------------------------------------------------------ access log

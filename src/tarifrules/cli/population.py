@@ -63,7 +63,9 @@ def sql_command(file: str, dialect: str, table: str, day: str | None, keep: tupl
               help="Taille maximale du corps d'une requête.")
 @click.option("--processus", "workers", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
               help="Nombre de processus (un par cœur).")
-def serve_command(folder: str, port: int, host: str, limit: int, workers: int) -> None:
+@click.option("--delai", "timeout", type=click.FloatRange(min=0.1, max=3600), default=10, show_default=True,
+              metavar="SECONDES", help="Délai pour recevoir les en-têtes d'une requête, puis son corps (408 au-delà).")
+def serve_command(folder: str, port: int, host: str, limit: int, workers: int, timeout: float) -> None:
     """Sert en HTTP les fichiers .tarif d'un dossier (calcul, explication)."""
     import socket
 
@@ -80,7 +82,7 @@ def serve_command(folder: str, port: int, host: str, limit: int, workers: int) -
         reason = {errno.EADDRINUSE: "port déjà utilisé", errno.EACCES: "droit refusé",
                   errno.EADDRNOTAVAIL: "adresse absente de cette machine"}.get(exc.errno or 0, "erreur système")
         _fail(f"impossible d'écouter sur {host}:{port} ({reason})", "choisissez un autre --port ou --host")
-    run(Path(folder), host=host, port=port, limit=limit, workers=workers)
+    run(Path(folder), host=host, port=port, limit=limit, workers=workers, timeout=timeout)
 
 
 @cli.command("batch")

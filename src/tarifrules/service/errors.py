@@ -3,7 +3,7 @@
 Request problems reuse the project's codes where they apply (D001–D007 for situation
 values, E001/E004 for dates, E002… for computations); the codes proper to HTTP are
 H001–H010 (documented in docs/erreurs.md). A message never repeats more of a value than
-the caller sent for that key.
+the caller sent for that key; a log line never holds a control character (`printable`).
 """
 
 from __future__ import annotations
@@ -24,6 +24,10 @@ BAD_METHOD = "H007"
 SCHEMA_REFUSED = "H008"
 HUGE_NUMBER = "H009"
 INTERNAL = "H010"
+REFUSED_FILE = "H011"
+UNSUPPORTED_MEDIA = "H012"
+TIMEOUT = "H013"
+HEADERS_TOO_LARGE = "H014"
 
 
 class ServiceError(Exception):
@@ -52,3 +56,15 @@ def did_you_mean(name: str, known: Sequence[str], synonyms: dict[str, str] | Non
         return f"vouliez-vous dire « {close[0]} » ?"
     return ("possibles : " + ", ".join(known)) if known else None
 
+
+def printable(text: str, limit: int = 200) -> str:
+    """`text` for a log line: control characters (CR, LF, ESC…), line and paragraph separators and
+    format characters (bidi controls) written as escapes (and `\\` as `\\\\`), at most `limit` characters: a request
+    path or a file name cannot forge a line of the log nor hide a part of it."""
+    if text.isprintable() and "\\" not in text and len(text) <= limit:
+        return text
+    shown = "".join(
+        "\\\\" if ch == "\\" else ch if ch.isprintable() else
+        f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}" if ord(ch) < 0x10000 else f"\\U{ord(ch):08x}"
+        for ch in text[:limit])
+    return shown + ("…" if len(text) > limit else "")

@@ -2,8 +2,9 @@
 
 uvicorn's own access log is off (it writes query strings); `app.AccessLog` writes
 method, path, status and duration instead. Its HTTP protocol is httptools, sending each
-response in one write (`protocol`). With several workers, each process builds
-the app from the environment (`TARIFRULES_SERVE_*`), as uvicorn requires an import string.
+response in one write and bounding the time a client takes (`protocol`). With several
+workers, each process builds the app from the environment (`TARIFRULES_SERVE_*`), as
+uvicorn requires an import string.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .registry import SETTLE
 from .requests import DEFAULT_LIMIT
 
 _FOLDER, _LIMIT, _INTERVAL = "TARIFRULES_SERVE_DOSSIER", "TARIFRULES_SERVE_LIMITE", "TARIFRULES_SERVE_RELECTURE"
+_SETTLE, _TIMEOUT = "TARIFRULES_SERVE_STABILITE", "TARIFRULES_SERVE_DELAI"  # (protocol reads _TIMEOUT too)
 
 
 def app_from_environment() -> Any:
@@ -25,7 +28,8 @@ def app_from_environment() -> Any:
     from .app import create_app
 
     app = create_app(os.environ[_FOLDER], limit=int(os.environ.get(_LIMIT, DEFAULT_LIMIT)),
-                     reload_interval=float(os.environ.get(_INTERVAL, "1")))
+                     reload_interval=float(os.environ.get(_INTERVAL, "1")),
+                     settle=float(os.environ.get(_SETTLE, SETTLE)), timeout=float(os.environ.get(_TIMEOUT, "10")))
     gc.collect()
     gc.freeze()  # what is loaded now lives as long as the process: spare it the collector's full passes
     return app
@@ -41,10 +45,15 @@ def _log_config() -> dict[str, Any]:
 
 
 def run(folder: Path, *, host: str, port: int, limit: int = DEFAULT_LIMIT, workers: int = 1,
-        reload_interval: float = 1.0, access_log: bool = True) -> None:
+        reload_interval: float | None = None, timeout: float = 10.0, access_log: bool = True) -> None:
+    """Serve `folder`; the folder is scanned every `reload_interval` seconds (default: the environment's
+    `TARIFRULES_SERVE_RELECTURE`, else 1), a changed file read once unchanged for
+    `TARIFRULES_SERVE_STABILITE` seconds (default 0.2)."""
     import uvicorn
 
-    os.environ.update({_FOLDER: str(folder), _LIMIT: str(limit), _INTERVAL: str(reload_interval)})
+    os.environ.update({_FOLDER: str(folder), _LIMIT: str(limit), _TIMEOUT: str(timeout)})
+    if reload_interval is not None:
+        os.environ[_INTERVAL] = str(reload_interval)
     config = _log_config()
     if not access_log:
         config["loggers"]["tarifrules.service"] = {**config["loggers"]["tarifrules.service"], "level": "WARNING"}
