@@ -73,7 +73,7 @@ def test_parquet_in_parquet_out_agrees_with_evaluate(tmp_path: Path) -> None:
 
 def test_compare_shows_the_impact(tmp_path: Path) -> None:
     source = tmp_path / "menages.csv"
-    source.write_text("quotient_familial\n100\n1000\n2000\n", encoding="utf-8")
+    source.write_text("quotient_familial,demandeur_emploi\n100,\n1000,\n2000,\n", encoding="utf-8")
     out, code = run("batch", CANTINE, str(source), "-o", str(tmp_path / "t.parquet"), "--date", "01/09/2025",
                     "--compare", TAUX)
     assert code == 0, out
