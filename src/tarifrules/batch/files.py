@@ -131,9 +131,21 @@ def _read_csv(path: str) -> Population:
         )
     except pa.ArrowInvalid:  # a quote still open at the end of the file, a value over several lines…
         bad_rows.append(None)
-    if bad_rows:  # pyarrow does not say on which line: the file is read again, row by row, to say it
+    if bad_rows or _physical_lines(path) != table.num_rows + 1:
+        # pyarrow does not say on which line a bad row is, nor where rows are not one per line (a value
+        # over several lines, empty lines): the file is read again, row by row, to number them
         return _read_csv_by_rows(path, names, delimiter)
     return Population(table, 2, delimiter)
+
+
+def _physical_lines(path: str) -> int:
+    """The lines of a file (a last line without its end of line counts)."""
+    lines, last = 0, b"\n"
+    with open(path, "rb") as file:
+        while chunk := file.read(1 << 24):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    return lines + (last != b"\n")
 
 
 def _read_csv_by_rows(path: str, names: list[str], delimiter: str) -> Population:
