@@ -103,7 +103,7 @@ def batch_command(file: str, population: str, output: str, mappings: tuple[str, 
                   other_file: str | None, engine: str, dsn: str | None) -> None:
     """Calcule toute une population (fichier CSV ou Parquet)."""
     from ..batch.files import same_file
-    from .signals import Interrupted, interruptible
+    from .signals import Interrupted, interruptible, stopping
 
     if not output:
         _fail("-o SORTIE est obligatoire : le fichier des résultats (.csv ou .parquet)",
@@ -131,27 +131,31 @@ def batch_command(file: str, population: str, output: str, mappings: tuple[str, 
     # reads the population file, the main thread imports what computing needs. Then the worker writes each
     # slice of results (Arrow, without the GIL) while the next one is computed and the last while the
     # summary is; problems are still reported in order: rules, then files.
-    loading = _start_loading([file, *([other_file] if other_file else [])])  # (before any thread starts)
+    # From here, SIGINT and SIGTERM are an exception of the main thread: the temporary file is removed.
     outputs: list[OutputFile] = []
-    worker = ThreadPoolExecutor(max_workers=1)
+    worker: ThreadPoolExecutor | None = None
     stopped = False
-    try:
-        with interruptible():
+    with interruptible():
+        try:
+            loading = _start_loading([file, *([other_file] if other_file else [])])  # (before any thread starts)
+            worker = ThreadPoolExecutor(max_workers=1)
             _batch(worker, loading, population, output, mapping, day, other_file, engine, dsn, outputs)
-    except Interrupted as stop:
-        stopped = True
-        for written in outputs:
-            written.discard()
-        if any(written.committed for written in outputs):
-            _fail(f"arrêté par {stop.name} après l'écriture complète de {output} : ce fichier est complet, "
-                  "seul le bilan n'a pas été affiché en entier", code=stop.exit_code)
-        existed = " ; le fichier qui portait déjà ce nom est inchangé" if Path(output).exists() else ""
-        _fail(f"interrompu par {stop.name} avant la fin : aucun fichier de résultats écrit sous {output}{existed}",
-              "relancez la commande pour calculer toute la population", code=stop.exit_code)
-    finally:
-        for written in outputs:
-            written.discard()  # (a failed or interrupted write: its temporary file removed)
-        worker.shutdown(wait=not stopped, cancel_futures=True)
+        except Interrupted as stop:
+            stopped = True
+            stopping()  # (a second signal does not cut the cleaning up)
+            for written in outputs:
+                written.discard()
+            if any(written.committed for written in outputs):
+                _fail(f"arrêté par {stop.name} après l'écriture complète de {output} : ce fichier est complet, "
+                      "seul le bilan n'a pas été affiché en entier", code=stop.exit_code)
+            existed = " ; le fichier qui portait déjà ce nom est inchangé" if Path(output).exists() else ""
+            _fail(f"interrompu par {stop.name} avant la fin : aucun fichier de résultats écrit sous {output}"
+                  f"{existed}", "relancez la commande pour calculer toute la population", code=stop.exit_code)
+        finally:
+            for written in outputs:
+                written.discard()  # (a failed or interrupted write: its temporary file removed)
+            if worker is not None:
+                worker.shutdown(wait=not stopped, cancel_futures=True)  # (interrupted: the process ends now)
 
 
 def _batch(worker: ThreadPoolExecutor, loading: Loading, population: str, output: str, mapping: dict[str, str],

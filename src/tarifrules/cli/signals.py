@@ -35,13 +35,23 @@ class Interrupted(KeyboardInterrupt):
 
 
 _held: list[int] | None = None  # signals received within `held()`
+_stopping = False  # an interruption is being handled: later signals must not cut its cleaning up
 
 
 def _handler(number: int, frame: FrameType | None) -> None:
+    if _stopping:
+        return
     if _held is not None:
         _held.append(number)
         return
     raise Interrupted(number)
+
+
+def stopping() -> None:
+    """From now on (until the end of `interruptible()`), signals are ignored: the command is
+    already stopping, and cleans up before it ends."""
+    global _stopping
+    _stopping = True
 
 
 @contextlib.contextmanager
@@ -51,12 +61,14 @@ def interruptible() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    global _stopping
     previous = {number: signal.signal(number, _handler) for number in EXIT_CODES}
     try:
         yield
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+        _stopping = False
 
 
 @contextlib.contextmanager
