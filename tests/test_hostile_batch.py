@@ -270,6 +270,14 @@ def test_rows_over_several_lines_keep_the_numbering_of_the_file(tmp_path: Path) 
     assert_handled(result, 1, "ligne 5 : « quotient_familial » n'est pas un nombre")
 
 
+def test_a_byte_order_mark_and_empty_lines_change_no_name_nor_line(tmp_path: Path) -> None:
+    """A spreadsheet's CSV: byte order mark, CRLF, empty lines (skipped, but counted in the numbering)."""
+    result = run_cli(["batch", CANTINE, CASES / "bom-et-lignes-vides.csv", "-o", tmp_path / "t.csv", *DATE])
+    assert_handled(result, 1, "2 foyers : 1 calculé(s), 0 indéterminé(s), 1 en erreur",
+                   "ligne 4 : « quotient_familial » n'est pas un nombre")
+    assert csv_rows(tmp_path / "t.csv")[1][3] == "2.10"
+
+
 def test_huge_numbers_are_computed_row_by_row(tmp_path: Path) -> None:
     """A 19-digit cell used to end the whole batch with exit 70 (NotVectorisable)."""
     result = run_cli(["batch", CANTINE, CASES / "dix-neuf-chiffres.csv", "-o", tmp_path / "t.csv", *DATE])

@@ -89,7 +89,7 @@ def read_population(path: str) -> Population:
 
 
 def _distinct_names(names: list[str], path: str) -> None:
-    twice = sorted({name for name in names if names.count(name) > 1})
+    twice = sorted({name for name in names if name and names.count(name) > 1})  # (columns without a name: kept)
     if twice:
         raise FileProblem(f"{path} : colonne(s) en double : " + ", ".join(f"« {name} »" for name in twice),
                           "chaque colonne doit avoir un nom à elle : renommez ou retirez les doublons")
@@ -109,7 +109,7 @@ def _read_csv(path: str) -> Population:
     import pyarrow as pa
     import pyarrow.csv as csv
 
-    with open(path, encoding="utf-8", newline="") as file:
+    with open(path, encoding="utf-8-sig", newline="") as file:  # (-sig: a spreadsheet's byte order mark)
         header = file.readline()
     delimiter = separator(header)
     names = [name.strip() for name in next(pycsv.reader([header.rstrip("\r\n")], delimiter=delimiter), [])]
@@ -139,13 +139,14 @@ def _read_csv(path: str) -> Population:
 
 
 def _physical_lines(path: str) -> int:
-    """The lines of a file (a last line without its end of line counts)."""
+    """The lines of a file up to its last non-empty one (a last line without its end of line counts)."""
     lines, last = 0, b"\n"
     with open(path, "rb") as file:
         while chunk := file.read(1 << 24):
             lines += chunk.count(b"\n")
-            last = chunk[-1:]
-    return lines + (last != b"\n")
+            last = chunk
+    ending = last[len(last.rstrip(b"\r\n")):]  # the file's last end of line, and empty lines after it
+    return lines + (not ending) - max(0, ending.count(b"\n") - 1)
 
 
 def _read_csv_by_rows(path: str, names: list[str], delimiter: str) -> Population:
