@@ -166,12 +166,16 @@ def test_a_signal_leaves_a_complete_file_or_none(tmp_path: Path, big_population:
 def test_a_signal_leaves_the_previous_results_untouched(tmp_path: Path, big_population: dict[str, Path],
                                                         number: int) -> None:
     output = tmp_path / "tarifs.parquet"
-    output.write_bytes(b"anciens resultats")
-    returncode, both = _interrupted_run(big_population[".parquet"], output, number, None)
-    if returncode != 0 and "ce fichier est complet" not in both:
-        assert output.read_bytes() == b"anciens resultats"
-        assert "inchangé" in both
-    assert leftovers(tmp_path) == []
+    interrupted = 0
+    for delay in (None, 0.7, 1.0):
+        output.write_bytes(b"anciens resultats")
+        returncode, both = _interrupted_run(big_population[".parquet"], output, number, delay)
+        if returncode != 0 and "ce fichier est complet" not in both:
+            interrupted += 1
+            assert output.read_bytes() == b"anciens resultats", delay
+            assert "inchangé" in both
+        assert leftovers(tmp_path) == []
+    assert interrupted, "aucun passage n'a été interrompu : le test n'a rien vérifié"
 
 
 @pytest.fixture
