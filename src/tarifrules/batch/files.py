@@ -208,6 +208,8 @@ class OutputFile:
         self.path = os.path.realpath(path)  # (a symbolic link: its target gets the results)
         self.shown = path
         folder, name = os.path.split(self.path)
+        if os.path.exists(self.path) and not os.access(self.path, os.W_OK):  # (a rename would ignore it)
+            raise unwritable(path, PermissionError(errno.EACCES, "protégé en écriture"))
         try:
             mode = os.stat(self.path).st_mode & 0o777
         except OSError:
@@ -221,8 +223,9 @@ class OutputFile:
         self.file: IO[bytes] = os.fdopen(descriptor, "wb")
         self._natives: list[Any] = []
         self.committed = False
-        with contextlib.suppress(OSError):
-            os.fchmod(descriptor, mode)
+        if hasattr(os, "fchmod"):  # the permissions a file written in place would have had
+            with contextlib.suppress(OSError):
+                os.fchmod(descriptor, mode)
 
     def native(self) -> Any:
         """An Arrow output file on the temporary file, from its start (what was written is dropped)."""
