@@ -73,7 +73,7 @@ def test_parquet_in_parquet_out_agrees_with_evaluate(tmp_path: Path) -> None:
 
 def test_compare_shows_the_impact(tmp_path: Path) -> None:
     source = tmp_path / "menages.csv"
-    source.write_text("quotient_familial\n100\n1000\n2000\n", encoding="utf-8")
+    source.write_text("quotient_familial,demandeur_emploi\n100,\n1000,\n2000,\n", encoding="utf-8")
     out, code = run("batch", CANTINE, str(source), "-o", str(tmp_path / "t.parquet"), "--date", "01/09/2025",
                     "--compare", TAUX)
     assert code == 0, out
@@ -163,7 +163,8 @@ def test_engine_usage_errors(tmp_path: Path, extra: list[str], message: str) -> 
 def test_auto_engine_streams_only_large_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from tarifrules.batch import engines
 
-    pq.write_table(pa.table({"quotient_familial": [650, 1200]}), tmp_path / "in.parquet")
+    pq.write_table(pa.table({"quotient_familial": [650, 1200], "demandeur_emploi": [True, None]}),
+                   tmp_path / "in.parquet")
     (tmp_path / "in.csv").write_text("quotient_familial\n650\n", encoding="utf-8")
     assert engines.choose_engine(str(tmp_path / "in.parquet")) == "numpy"
     assert engines.choose_engine(str(tmp_path / "in.csv")) == "numpy"

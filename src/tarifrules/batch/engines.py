@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from .. import nodes as n
 from ..values import spell
 from .files import FileProblem
+from .run import check_columns, data_columns
 
 if TYPE_CHECKING:
     from ..ruleset import RuleSet
@@ -64,6 +65,8 @@ def run_on_engine(ruleset: RuleSet, population: str, engine: str, dsn: str | Non
         con = duckdb.connect()
         try:
             columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source.sql('duckdb')}").fetchall()]
+            check_columns(ruleset, columns)  # (as the NumPy path: nothing overwritten, no datum silently absent)
+            data_columns(ruleset, columns, {})
             keep = tuple(c for c in columns if c not in ruleset.data_names)
             absent = [name for name in ruleset.data_names if name not in columns]
             if absent:  # a datum with no column is unknown for every row, as in the NumPy path

@@ -60,10 +60,12 @@ def _foyers(number: int) -> str:
     return f"{count(number)} foyer{'s' if number > 1 else ''}"
 
 
-def summary(result: BatchResult) -> list[str]:
-    lines = [f"{result.ruleset.title} — au {result.date:%d/%m/%Y}",
-             f"{_foyers(result.size)} : {count(result.count(OK))} calculé(s), "
-             f"{count(result.count(UNDETERMINED))} indéterminé(s), {count(result.count(ERROR))} en erreur"]
+def summary(result: BatchResult, reading: str | None = None) -> list[str]:
+    """The summary; `reading` (how the file was read: separator, columns) comes second."""
+    lines = [f"{result.ruleset.title} — au {result.date:%d/%m/%Y}", *([reading] if reading else []),
+             f"{_foyers(result.size + len(result.unreadable))} : {count(result.count(OK))} calculé(s), "
+             f"{count(result.count(UNDETERMINED))} indéterminé(s), "
+             f"{count(result.count(ERROR) + len(result.unreadable))} en erreur"]
     if result.missing_counts:
         lines.append("Foyers indéterminés, par donnée manquante :")
         width = max(len(d) for d in result.missing_counts)
@@ -72,9 +74,10 @@ def summary(result: BatchResult) -> list[str]:
         lines += _distribution(result, name)
     if result.error_count:
         lines.append(f"Lignes en erreur ({count(result.error_count)}), non calculées :")
-        lines += [f"  ligne {result.line(row)} : {message}" for row, message in result.errors]
-        if result.error_count > len(result.errors):
-            lines.append(f"  … et {count(result.error_count - len(result.errors))} autre(s) ligne(s)")
+        listed = result.listed_errors()
+        lines += [f"  ligne {line} : {message}" for line, message in listed]
+        if result.error_count > len(listed):
+            lines.append(f"  … et {count(result.error_count - len(listed))} autre(s) ligne(s)")
     return lines
 
 

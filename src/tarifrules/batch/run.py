@@ -9,7 +9,7 @@ grid rows, missing data), never as one Python object per household.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -37,8 +37,37 @@ class MappingProblem(Exception):
         self.message, self.hint = message, hint
 
 
+def read_data(ruleset: RuleSet) -> tuple[str, ...]:
+    """The data that the rules of some output name (directly or through other names)."""
+    from ..symbols import dependency_parts, references
+
+    named = {ref.name for part in dependency_parts(ruleset.symbols, ruleset.output_names) for ref in references(part)}
+    return tuple(datum for datum in ruleset.data_names if datum in named)
+
+
+def written_columns(ruleset: RuleSet) -> tuple[str, ...]:
+    """The columns `batch` adds to the input's: one per output, the status, the missing data."""
+    return (*ruleset.output_names, STATUS_COLUMN, MISSING_COLUMN)
+
+
+def _names(names: Sequence[str]) -> str:
+    return ", ".join(f"« {name} »" for name in names) or "aucune"
+
+
+def check_columns(ruleset: RuleSet, columns: list[str]) -> None:
+    """An input column named like a column `batch` writes would be replaced in the output: refused."""
+    clashing = [column for column in columns if column in written_columns(ruleset)]
+    if clashing:
+        raise MappingProblem(
+            f"ENTREE a déjà une colonne {_names(clashing)}, que batch écrit dans le fichier des résultats",
+            "renommez ou retirez cette colonne d'ENTREE (un fichier de résultats d'un calcul précédent ?) : "
+            "batch écrit " + _names(written_columns(ruleset)))
+
+
 def data_columns(ruleset: RuleSet, columns: list[str], mapping: Mapping[str, str]) -> dict[str, str]:
-    """Datum → column of the file: by `--map colonne=donnée`, else the column named after the datum."""
+    """Datum → column of the file: by `--map colonne=donnée`, else the column named after the datum.
+    A datum that the outputs read and that no column gives is refused: every household would
+    silently be computed without it."""
     data = ruleset.data_names
     for column, datum in mapping.items():
         if column not in columns:
@@ -51,6 +80,14 @@ def data_columns(ruleset: RuleSet, columns: list[str], mapping: Mapping[str, str
     for datum in data:
         if datum not in chosen and datum in columns:
             chosen[datum] = datum
+    absent = [datum for datum in read_data(ruleset) if datum not in chosen]
+    if absent:
+        raise MappingProblem(
+            f"aucune colonne d'ENTREE pour {'la donnée' if len(absent) == 1 else 'les données'} {_names(absent)}, "
+            f"que lisent les résultats de {ruleset.file} ; colonnes trouvées : {_names(columns)} ; "
+            f"données attendues : {_names(read_data(ruleset))}",
+            "nommez la colonne comme la donnée, ou écrivez --map colonne=donnée ; pour une donnée "
+            "inconnue de tous les foyers, ajoutez une colonne vide de ce nom")
     return chosen
 
 
@@ -81,10 +118,17 @@ class BatchResult:
     missing_counts: dict[str, int]
     missing_text: Any  # Arrow string array, null where nothing is missing
     errors: list[tuple[int, str]] = field(default_factory=list)  # the first LISTED_ERRORS bad rows
-    error_count: int = 0
+    error_count: int = 0  # rows in error, and lines not read
+    lines: npt.NDArray[np.int64] | None = None  # the line of each row, when they do not follow each other
+    unreadable: tuple[tuple[int, str], ...] = ()  # (line, why) of the file's lines that are not rows
 
     def line(self, row: int) -> int:
-        return self.first_line + row
+        return int(self.lines[row]) if self.lines is not None else self.first_line + row
+
+    def listed_errors(self) -> list[tuple[int, str]]:
+        """(line, why) of the first LISTED_ERRORS rows in error or lines not read, in the file's order."""
+        both = sorted([(self.line(row), message) for row, message in self.errors] + list(self.unreadable))
+        return both[:LISTED_ERRORS]
 
     def count(self, status: int) -> int:
         return int(np.count_nonzero(self.status == status))
@@ -135,21 +179,58 @@ def output_grid(ruleset: RuleSet, name: str) -> n.Grid | None:
 
 def run_batch(ruleset: RuleSet, table: Any, columns: Mapping[str, str], date: datetime.date, first_line: int,
               progress: Callable[[int], None] | None = None,
-              emit: Callable[[Any], None] | None = None) -> BatchResult:
+              emit: Callable[[Any], None] | None = None, *, lines: npt.NDArray[np.int64] | None = None,
+              unreadable: Sequence[tuple[int, str]] = ()) -> BatchResult:
     """Evaluates every row of `table` (`columns`: datum → column) at `date`; `emit` receives the output
-    rows of each slice as soon as they are computed (`slice_table`), to be written meanwhile."""
+    rows of each slice as soon as they are computed (`slice_table`), to be written meanwhile.
+    `lines`, `unreadable`: as `files.Population` has them."""
+    ruleset.evaluate_table({}, date=date)  # (the date checked once)
     size = table.num_rows
     parts: list[tuple[int, TableResult]] = []
     for start in range(0, max(size, 1), SLICE):
         length = min(SLICE, size - start)
         rows = table.slice(start, length)
-        part = ruleset.evaluate_table(rows.select(list(columns.values())).rename_columns(list(columns)), date=date)
-        parts.append((start, part))
-        if emit is not None:
-            emit(slice_table(ruleset, rows, part))
+        data = rows.select(list(columns.values())).rename_columns(list(columns))
+        for offset, part in _evaluated(ruleset, data, date):
+            parts.append((start + offset, part))
+            if emit is not None:
+                emit(slice_table(ruleset, rows.slice(offset, len(part)), part))
         if progress is not None:
             progress(length)
-    return _gather(ruleset, date, size, first_line, parts)
+    result = _gather(ruleset, date, size, first_line, parts)
+    result.lines, result.unreadable = lines, tuple(unreadable)
+    result.error_count += len(unreadable)
+    return result
+
+
+FEW_ROWS = 64  # below, rows that NumPy cannot compute exactly are not split further
+
+
+def _evaluated(ruleset: RuleSet, data: Any, date: datetime.date) -> list[tuple[int, TableResult]]:
+    """The rows of `data` by NumPy, and those it cannot compute exactly (a value too large for 64 bits…)
+    by the interpreter, row by row, as few of them as possible: halves are tried again as long as
+    the cause looks local to some rows. (offset in `data`, result) for each piece, in order."""
+    from ..columnar.table import row_by_row_table, vectorised_table
+
+    whole = vectorised_table(ruleset, data, date)
+    if whole is not None:
+        return [(0, whole)]
+    size = data.num_rows
+    ends = (data.slice(0, FEW_ROWS), data.slice(max(0, size - FEW_ROWS)))
+    if size <= 2 * FEW_ROWS or all(vectorised_table(ruleset, end, date) is None for end in ends):
+        return [(0, row_by_row_table(ruleset, data, date))]  # the rules themselves, or values everywhere
+
+    def split(offset: int, rows: Any) -> list[tuple[int, TableResult]]:
+        part = vectorised_table(ruleset, rows, date)
+        if part is not None:
+            return [(offset, part)]
+        if rows.num_rows <= FEW_ROWS:
+            return [(offset, row_by_row_table(ruleset, rows, date))]
+        half = rows.num_rows // 2
+        return split(offset, rows.slice(0, half)) + split(offset + half, rows.slice(half))
+
+    half = size // 2
+    return split(0, data.slice(0, half)) + split(half, data.slice(half))
 
 
 def _gather(ruleset: RuleSet, date: datetime.date, size: int, first_line: int,
@@ -169,7 +250,10 @@ def _gather(ruleset: RuleSet, date: datetime.date, size: int, first_line: int,
             amounts[name] = Amounts(values, scale, _joined([c.known for c in columns]))
             arrays[name] = numbers_to_arrow(columns[0].kind, values, scale, amounts[name].known)
         else:
-            arrays[name] = pa.concat_arrays([c.to_arrow() for c in columns])
+            pieces = [c.to_arrow() for c in columns]
+            if len({piece.type for piece in pieces}) > 1:  # (numbers too large for decimal128, as text)
+                pieces = [piece.cast(pa.string()) for piece in pieces]
+            arrays[name] = pa.concat_arrays(pieces)
     result = BatchResult(ruleset, date, size, first_line, status, arrays, amounts, {}, {},
                          _missing_text(ruleset, parts, status))
     for datum in ruleset.data_names:

@@ -9,6 +9,8 @@ Exit codes (documented in docs/cli.md):
   3  API Particulier refused a call for a configuration reason (token, scope, parameter):
      the data stay unknown and the rest is still printed
   70 internal error (a bug: reported in French, never as a traceback)
+  130 interrupted by SIGINT (Ctrl+C), 143 by SIGTERM (128 + the signal's number); `batch` then
+     leaves no results file under the output's name (cli/signals.py)
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     from ..ruleset import RuleSet
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_SOURCE, EXIT_INTERNAL = 0, 1, 2, 3, 70
+EXIT_INTERRUPTED = 130  # SIGINT; SIGTERM, where a command handles it, is 143 (cli/signals.py)
 
 
 class _UsageProblem(Exception):
@@ -279,7 +282,7 @@ def _run(argv: Sequence[str] | None) -> None:
     except click.UsageError as exc:
         _fail(_translate(exc.format_message()), "tarifrules --help pour la liste des commandes et options")
     except click.Abort:
-        _fail("interrompu")
+        _fail("interrompu (Ctrl+C)", code=EXIT_INTERRUPTED)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except _UsageProblem as problem:
@@ -287,7 +290,7 @@ def _run(argv: Sequence[str] | None) -> None:
     except SystemExit:
         raise
     except KeyboardInterrupt:
-        _fail("interrompu")
+        _fail("interrompu (Ctrl+C)", code=EXIT_INTERRUPTED)
     except BrokenPipeError:
         sys.exit(EXIT_OK)
     except Exception as exc:

@@ -23,8 +23,9 @@ from .common import (
 )
 
 if TYPE_CHECKING:
-    from ..batch.files import Population
+    from ..batch.files import OutputFile, Population
     from ..batch.run import BatchResult
+    from ..rulecache import Loading
     from ..ruleset import RuleSet
 
 
@@ -103,7 +104,8 @@ def serve_command(folder: str, port: int, host: str, limit: int, workers: int, t
 def batch_command(file: str, population: str, output: str, mappings: tuple[str, ...], day: str | None,
                   other_file: str | None, engine: str, dsn: str | None) -> None:
     """Calcule toute une population (fichier CSV ou Parquet)."""
-    from ..batch.files import FileProblem, file_format
+    from ..batch.files import same_file
+    from .signals import Interrupted, interruptible, stopping
 
     if not output:
         _fail("-o SORTIE est obligatoire : le fichier des résultats (.csv ou .parquet)",
@@ -114,6 +116,11 @@ def batch_command(file: str, population: str, output: str, mappings: tuple[str, 
     if engine == "postgres" and not dsn:
         _fail("--moteur postgres demande --dsn", 'exemple : --dsn "host=localhost dbname=famille" ; '
               "ENTREE est alors le nom de la table")
+    if engine != "postgres" and same_file(population, output):
+        suffix = Path(output).suffix or ".csv"
+        _fail(f"la sortie {output} est le fichier d'entrée {population} (même fichier, ou un lien vers lui) : "
+              "les résultats le remplaceraient", f"écrivez les résultats dans un autre fichier, par exemple "
+              f"-o {Path(population).with_name(Path(population).stem + '-resultats' + suffix)}")
     if engine == "auto" and (mappings or other_file):
         engine = "numpy"
     mapping: dict[str, str] = {}
@@ -126,49 +133,94 @@ def batch_command(file: str, population: str, output: str, mappings: tuple[str, 
     # reads the population file, the main thread imports what computing needs. Then the worker writes each
     # slice of results (Arrow, without the GIL) while the next one is computed and the last while the
     # summary is; problems are still reported in order: rules, then files.
-    loading = _start_loading([file, *([other_file] if other_file else [])])  # (before any thread starts)
-    with ThreadPoolExecutor(max_workers=1) as worker:
-        reading = worker.submit(_engine_and_population, population, engine)
-        from ..batch.run import MappingProblem, data_columns
-        from ..diagnostics import TarifError
+    # From here, SIGINT and SIGTERM are an exception of the main thread: the temporary file is removed.
+    outputs: list[OutputFile] = []
+    worker: ThreadPoolExecutor | None = None
+    stopped = False
+    with interruptible():
+        try:
+            loading = _start_loading([file, *([other_file] if other_file else [])])  # (before any thread starts)
+            worker = ThreadPoolExecutor(max_workers=1)
+            _batch(worker, loading, population, output, mapping, day, other_file, engine, dsn, outputs)
+        except Interrupted as stop:
+            stopped = True
+            stopping()  # (a second signal does not cut the cleaning up)
+            for written in outputs:
+                written.discard()
+            if any(written.committed for written in outputs):
+                _fail(f"arrêté par {stop.name} après l'écriture complète de {output} : ce fichier est complet, "
+                      "seul le bilan n'a pas été affiché en entier", code=stop.exit_code)
+            existed = " ; le fichier qui portait déjà ce nom est inchangé" if Path(output).exists() else ""
+            _fail(f"interrompu par {stop.name} avant la fin : aucun fichier de résultats écrit sous {output}"
+                  f"{existed}", "relancez la commande pour calculer toute la population", code=stop.exit_code)
+        finally:
+            for written in outputs:
+                written.discard()  # (a failed or interrupted write: its temporary file removed)
+            if worker is not None:
+                worker.shutdown(wait=not stopped, cancel_futures=True)  # (interrupted: the process ends now)
 
-        rulesets = _loaded(loading)
-        try:
-            file_format(output)
-            engine, read = reading.result()
-            if read is None:
-                _batch_on_engine(rulesets[0], population, output, day, engine, dsn)
-            date = rulesets[0].evaluate_table({}, date=day).date  # no row: only the date is checked
-            for ruleset in rulesets[1:]:
-                ruleset.evaluate_table({}, date=date)
-            columns = [data_columns(r, read.table.column_names, mapping if r is rulesets[0] else {
-                c: d for c, d in mapping.items() if d in r.data_names}) for r in rulesets]
-        except (FileProblem, MappingProblem) as problem:
-            _fail(problem.message, problem.hint)
-        except TarifError as exc:
-            _print_error(exc)
-            sys.exit(EXIT_USAGE)
-        try:
-            results, lines = _run_and_write(worker, rulesets, columns, read, date, output, other_file)
-        except FileProblem as problem:
-            _fail(problem.message, problem.hint)
+
+def _batch(worker: ThreadPoolExecutor, loading: Loading, population: str, output: str, mapping: dict[str, str],
+           day: str | None, other_file: str | None, engine: str, dsn: str | None,
+           outputs: list[OutputFile]) -> NoReturn:
+    from ..batch.files import FileProblem, file_format
+    from ..batch.run import MappingProblem, check_columns, data_columns
+    from ..diagnostics import TarifError
+
+    reading = worker.submit(_engine_and_population, population, engine)
+    rulesets = _loaded(loading)
+    try:
+        file_format(output)
+        engine, read = reading.result()
+        if read is None:
+            _batch_on_engine(rulesets[0], population, output, day, engine, dsn, outputs)
+        date = rulesets[0].evaluate_table({}, date=day).date  # no row: only the date is checked
+        for ruleset in rulesets[1:]:
+            ruleset.evaluate_table({}, date=date)
+        check_columns(rulesets[0], read.table.column_names)
+        columns = [data_columns(r, read.table.column_names, mapping if r is rulesets[0] else {
+            c: d for c, d in mapping.items() if d in r.data_names}) for r in rulesets]
+    except (FileProblem, MappingProblem) as problem:
+        _fail(problem.message, problem.hint)
+    except TarifError as exc:
+        _print_error(exc)
+        sys.exit(EXIT_USAGE)
+    try:
+        results, lines = _run_and_write(worker, rulesets, columns, read, date, output, other_file, outputs)
+    except FileProblem as problem:
+        _fail(problem.message, problem.hint)
     for line in lines:
         click.echo(line)
     click.echo(f"Résultats écrits dans {output}")
     sys.exit(EXIT_PROBLEMS if results[0].error_count else EXIT_OK)
 
 
+def _reading(read: Population, chosen: dict[str, str]) -> str:
+    """How the file was read: its separator, and the column of each datum."""
+    from ..batch.files import SEPARATORS
+
+    data = ", ".join(datum if column == datum else f"{datum} ← colonne « {column} »"
+                     for datum, column in chosen.items()) or "aucune"
+    if read.delimiter is None:
+        return f"Données lues : {data}"
+    return f"Données lues : {data} — séparateur : {SEPARATORS[read.delimiter]}"
+
+
 def _run_and_write(worker: ThreadPoolExecutor, rulesets: list[RuleSet], columns: list[dict[str, str]],
                    read: Population, date: datetime.date, output: str,
-                   other_file: str | None) -> tuple[list[BatchResult], list[str]]:
+                   other_file: str | None, outputs: list[OutputFile]) -> tuple[list[BatchResult], list[str]]:
     """Each rule file over the population, the first one's results written to `output` by `worker`
-    (Parquet: each slice, a row group, while the next one is computed), and the summary lines."""
-    from ..batch.files import ParquetStream, file_format, write_population
+    (Parquet: each slice, a row group, while the next one is computed), and the summary lines.
+    The results go to a temporary file (`outputs`), renamed to `output` once complete."""
+    from ..batch.files import OutputFile, ParquetStream, file_format, write_population
     from ..batch.report import comparison, summary
     from ..batch.run import run_batch
+    from .signals import held
 
     size = read.table.num_rows
-    stream = ParquetStream(output) if file_format(output) == ".parquet" else None
+    written = OutputFile(output)
+    outputs.append(written)
+    stream = ParquetStream(written) if file_format(output) == ".parquet" else None
     writes: list[Future[None]] = []
 
     def emit(rows: Any) -> None:
@@ -177,24 +229,29 @@ def _run_and_write(worker: ThreadPoolExecutor, rulesets: list[RuleSet], columns:
 
     results: list[BatchResult] = []
     for ruleset, chosen in zip(rulesets, columns, strict=True):
-        written = emit if stream is not None and not results else None  # (the output holds the first file)
+        sent = emit if stream is not None and not results else None  # (the output holds the first file)
         if size > 100_000:
             with click.progressbar(length=size, label=f"Calcul ({Path(ruleset.file).name})",
                                    file=sys.stderr) as bar:
-                results.append(run_batch(ruleset, read.table, chosen, date, read.first_line, bar.update, written))
+                results.append(run_batch(ruleset, read.table, chosen, date, read.first_line, bar.update, sent,
+                                         lines=read.lines, unreadable=read.unreadable))
         else:
-            results.append(run_batch(ruleset, read.table, chosen, date, read.first_line, None, written))
+            results.append(run_batch(ruleset, read.table, chosen, date, read.first_line, None, sent,
+                                     lines=read.lines, unreadable=read.unreadable))
     finishing: Future[Any]
     if stream is None:
-        finishing = worker.submit(write_population, results[0].output_table(read.table), output, read.delimiter)
+        finishing = worker.submit(write_population, results[0].output_table(read.table), written, read.delimiter)
     else:
         finishing = worker.submit(stream.close)
-    lines = summary(results[0]) + (comparison(results[0], results[1], other_file) if other_file else [])
+    lines = summary(results[0], _reading(read, columns[0])) + (
+        comparison(results[0], results[1], other_file) if other_file else [])
     for write in writes:
         write.result()
     complete = finishing.result()
     if stream is not None and not complete:  # a slice of other types stopped the stream: all at once
-        write_population(results[0].output_table(read.table), output)
+        write_population(results[0].output_table(read.table), written)
+    with held():  # (a signal now would not know whether the file is there)
+        written.commit()
     return results, lines
 
 
@@ -209,17 +266,23 @@ def _engine_and_population(population: str, engine: str) -> tuple[str, Populatio
 
 
 def _batch_on_engine(ruleset: RuleSet, population: str, output: str, day: str | None, engine: str,
-                     dsn: str | None) -> NoReturn:
+                     dsn: str | None, outputs: list[OutputFile]) -> NoReturn:
     """`batch --moteur duckdb|postgres`: the generated SQL computes, tarifrules writes and sums up."""
     from ..batch.engines import engine_summary, run_on_engine
-    from ..batch.files import FileProblem, write_population
+    from ..batch.files import FileProblem, OutputFile, write_population
+    from ..batch.run import MappingProblem
     from ..diagnostics import TarifError
+    from .signals import held
 
     try:
         date = ruleset.evaluate({}, date=day).date
         table = run_on_engine(ruleset, population, engine, dsn, date)
-        write_population(table, output)
-    except FileProblem as problem:
+        written = OutputFile(output)
+        outputs.append(written)
+        write_population(table, written)
+        with held():
+            written.commit()
+    except (FileProblem, MappingProblem) as problem:
         _fail(problem.message, problem.hint)
     except TarifError as exc:
         _print_error(exc)

@@ -104,7 +104,8 @@ class InputReader:
             words += [c for c in declaration.type.choices if c not in words]
         self.vocabulary = {word: code for code, word in enumerate(words)}
 
-    def read(self, table: Any) -> Inputs:
+    def read_raw(self, table: Any) -> Inputs:
+        """The table's cells as they are, for `RuleSet.evaluate` row by row (no data column)."""
         arrays, size = arrow_columns(table)
         undeclared = [name for name in arrays if name not in self.declarations]
         if undeclared:
@@ -112,7 +113,13 @@ class InputReader:
                 self.reader.read(dict.fromkeys(undeclared, 0))
             except TarifError as exc:
                 raise TarifError(exc.diagnostics) from None
-        inputs = Inputs(size, {}, raw=arrays)
+        return Inputs(size, {}, raw=arrays)
+
+    def read(self, table: Any) -> Inputs:
+        """Data columns; raises `NotVectorisable` for values with no exact NumPy form (too large for
+        64 bits, more than 18 decimal places)."""
+        inputs = self.read_raw(table)
+        arrays, size = inputs.raw, inputs.size
         bad = np.zeros(size, dtype=bool)
         for name, declaration in self.declarations.items():
             if name not in arrays:

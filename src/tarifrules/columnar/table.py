@@ -89,11 +89,23 @@ class TableResult:
 
 
 def evaluate_table(ruleset: RuleSet, table: Any, day: datetime.date) -> TableResult:
-    inputs = InputReader(ruleset.symbols).read(table)
+    result = vectorised_table(ruleset, table, day)
+    return result if result is not None else row_by_row_table(ruleset, table, day)
+
+
+def vectorised_table(ruleset: RuleSet, table: Any, day: datetime.date) -> TableResult | None:
+    """`evaluate_table` with NumPy only: None when the rules or the values (a number too large for
+    64 bits…) have no exact form in columns. Raises `TarifError` as `evaluate_table` does."""
+    reader = InputReader(ruleset.symbols)
     try:
-        return _vectorised(ruleset, inputs, day)
+        return _vectorised(ruleset, reader.read(table), day)
     except NotVectorisable:
-        return _row_by_row(ruleset, inputs, day)
+        return None
+
+
+def row_by_row_table(ruleset: RuleSet, table: Any, day: datetime.date) -> TableResult:
+    """`evaluate_table` by `RuleSet.evaluate` on every row (the reference path)."""
+    return _row_by_row(ruleset, InputReader(ruleset.symbols).read_raw(table), day)
 
 
 def _vectorised(ruleset: RuleSet, inputs: Inputs, day: datetime.date) -> TableResult:
