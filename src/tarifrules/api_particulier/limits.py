@@ -238,14 +238,19 @@ def exchange(client: httpx.Client, request: httpx.Request, budget: Budget
                 if refused := body.take(chunk):
                     return refused
             return body.done()
-    except httpx.TimeoutException as exc:
+    except (httpx.RequestError, httpx.StreamError) as exc:
+        return _failure(exc, budget)
+
+
+def _failure(exc: httpx.RequestError | httpx.StreamError, budget: Budget) -> httpx.TransportError | Refused:
+    """What an exchange that raised gives: a transport error, the deadline passed, or no answer."""
+    if isinstance(exc, httpx.TimeoutException):
         return budget.late() if budget.remaining() <= 0 else exc
-    except httpx.TransportError as exc:
+    if isinstance(exc, httpx.TransportError):
         return exc
-    except httpx.RequestError:  # a body that does not decode, too many redirects: not an answer
+    if isinstance(exc, httpx.RequestError):  # a body that does not decode, too many redirects: not an answer
         return Refused("réponse illisible")
-    except httpx.StreamError:
-        return httpx.ReadError("flux de réponse interrompu")
+    return httpx.ReadError("flux de réponse interrompu")
 
 
 async def aexchange(client: httpx.AsyncClient, request: httpx.Request, budget: Budget
@@ -272,14 +277,8 @@ async def aexchange(client: httpx.AsyncClient, request: httpx.Request, budget: B
                 await response.aclose()
     except TimeoutError:
         return budget.late()
-    except httpx.TimeoutException as exc:
-        return budget.late() if budget.remaining() <= 0 else exc
-    except httpx.TransportError as exc:
-        return exc
-    except httpx.RequestError:  # a body that does not decode, too many redirects: not an answer
-        return Refused("réponse illisible")
-    except httpx.StreamError:
-        return httpx.ReadError("flux de réponse interrompu")
+    except (httpx.RequestError, httpx.StreamError) as exc:
+        return _failure(exc, budget)
 
 
 # ------------------------------------------------------------------ the deadline on the socket
