@@ -18,9 +18,11 @@ def test_mkdocs_build_strict(tmp_path: Path) -> None:
     if importlib.util.find_spec("mkdocs") is None:
         pytest.skip("MkDocs n'est pas installé (pip install -e '.[dev]')")
     site = tmp_path / "site"
-    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-f", "mkdocs.yml",
+    # Without `-q`: it hides the warnings, and `--strict` then passes a broken site.
+    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-f", "mkdocs.yml",
                              "-d", str(site)], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "WARNING" not in result.stdout + result.stderr, result.stdout + result.stderr
     for page in sorted((ROOT / "docs").glob("*.md")):
         assert (site / page.with_suffix(".html").name).exists(), page.name
     sheet = (site / "exemples" / "restauration-scolaire.html").read_text(encoding="utf-8")
