@@ -9,7 +9,7 @@ from .diagnostics import Diagnostic, TarifError, error
 from .files import FileProblem, read_regular_file
 from .span import Span
 
-MAX_BYTES = 5_000_000
+MAX_BYTES = 1_000_000  # a rule file is a few Ko; lark reads about 100 Ko a second: a bound on the time too
 
 
 def grammar_path() -> Path:
