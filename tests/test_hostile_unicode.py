@@ -52,6 +52,9 @@ def path(case: str) -> Path:
     return CORPUS / f"{case}.tarif"
 
 
+DIGITS = {"chiffres-arabes": "٤٠٠", "chiffres-pleine-chasse": "４００"}  # file: the bound written in other digits
+
+
 def test_the_corpus_holds_what_its_cases_say() -> None:
     """The tricks are really in the files (an editor may have cleaned one up)."""
     nfc = path("nfc").read_text(encoding="utf-8")
@@ -63,7 +66,7 @@ def test_the_corpus_holds_what_its_cases_say() -> None:
     assert "\u202e" in path("bidi-commentaire").read_text(encoding="utf-8")
     assert {p.stem for p in CORPUS.glob("*.tarif")} == {
         *REFUSED, "nfc", "nfd", "nfd-crlf", "nfd-erreur", "nom-cyrillique", "noms-confondus", "bidi-commentaire",
-        "jointure-persan", "valeur-cyrillique"}
+        "jointure-persan", "valeur-cyrillique", *DIGITS}
 
 
 # ----------------------------------------------------------------- NFD: read as its NFC twin
@@ -243,3 +246,25 @@ def test_the_class_of_hidden_characters_is_unicode_s() -> None:
     found = {chr(code) for code in range(sys.maxunicode + 1) if is_hidden(chr(code))}
     assert found == expected, sorted(f"U+{ord(c):04X}" for c in found ^ expected)
 
+
+
+@pytest.mark.parametrize("case", sorted(DIGITS))
+def test_a_number_in_other_digits_is_refused_as_in_a_situation(case: str) -> None:
+    # `٤٠٠` read as 400 in a rule file, while the same digits are refused in a situation (D002).
+    assert DIGITS[case] in path(case).read_text(encoding="utf-8")
+    checked = run_cli(["check", path(case)])
+    assert_handled(checked, 1, f"{case}.tarif:12:14: erreur[S001]", "avec les chiffres 0 à 9")
+    error = library_error(lambda: tarifrules.load(path(case)))
+    assert [(d.code, d.span.line, d.span.column) for d in error.diagnostics] == [("S001", 12, 14)]
+
+
+def test_a_situation_typed_in_nfd_reads_like_its_nfc_twin() -> None:
+    # A situation saved on macOS (NFD): « durée_journée » was undeclared (D001), « demi_journée » out of the list.
+    text = ('délibération "Essai"\n  applicable à partir du 01/09/2025\n\ndonnées\n'
+            '  durée_journée : parmi (journée, demi_journée)\n\nrésultats\n  tarif_repas : montant, prix\n\n'
+            'article 1 "a"\n  tarif_repas : 2,00 €\n    sauf si durée_journée est demi_journée : 1,00 €\n')
+    rules = tarifrules.load(text)
+    nfd = {unicodedata.normalize("NFD", "durée_journée"): unicodedata.normalize("NFD", "demi_journée")}
+    assert list(nfd) != ["durée_journée"]
+    assert rules.evaluate(nfd, date="01/10/2025").outputs["tarif_repas"].value == rules.evaluate(
+        {"durée_journée": "demi_journée"}, date="01/10/2025").outputs["tarif_repas"].value

@@ -219,6 +219,8 @@ def _unexpected_character(text: str, pos: int, line: int, column: int, file: str
         hint = "un nombre décimal s'écrit avec une seule virgule : « 1,50 € »"
     elif char.isspace():  # an espace insécable typed before « : », an em space pasted from a document
         hint = f"remplacez cette espace ({describe(char)}) par une espace ordinaire"
+    elif char.isdigit():  # ٦٥٠, ６５０: read as no number at all, as in a situation (D002)
+        hint = f"écrivez les nombres et les dates avec les chiffres 0 à 9 (ici : {describe(char)})"
     return error("S002", f"caractère inattendu « {char} »", span, hint)
 
 
@@ -251,6 +253,8 @@ def _syntax_diagnostic(exc: UnexpectedInput, text: str, file: str) -> Diagnostic
         message = "la ligne s'arrête trop tôt"
     elif str(token) in ("x", "X") and "MUL_OP" in exc.expected:
         hint = "pour multiplier, écrivez « × » ou « * » : « tarif_base × 50 % »"
+    elif any(char.isdigit() and not char.isascii() for char in str(token)):  # ٦٥٠, ６５０: as in a situation (D002)
+        hint = "écrivez les nombres et les dates avec les chiffres 0 à 9"
     else:
         hint = _known_mistake(text.split("\n")[line - 1], str(token), exc.expected) or hint
     return error("S001", message, span, hint)

@@ -1,6 +1,6 @@
 """Errors of the service: a status and diagnostics, answered as `{"errors": [...]}`.
 
-Request problems reuse the project's codes where they apply (D001–D007 for situation
+Request problems reuse the project's codes where they apply (D001–D009 for situation
 values, E001/E004 for dates, E002… for computations); the codes proper to HTTP are
 H001–H010 (documented in docs/erreurs.md). A message never repeats more of a value than
 the caller sent for that key; a log line never holds a control character (`printable`).

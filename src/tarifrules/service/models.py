@@ -72,6 +72,6 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (409, "fichier en erreur, aucune version servie (H005)"),
         (413, "requête trop grosse (H004)"),
         (415, "corps qui n'est pas du JSON en UTF-8 (H012)"),
-        (422, "requête, situation ou date refusée, ou calcul impossible (H002, H008, H009, D001–D007, E001–E006)"),
+        (422, "requête, situation ou date refusée, ou calcul impossible (H002, H008, H009, D001–D009, E001–E006)"),
     )
 }
