@@ -524,3 +524,25 @@ def test_the_cli_does_not_wait_an_hour_for_a_real_server(tmp_path: Path) -> None
         elapsed = time.monotonic() - started
     assert_handled(result, 0, "nouvel essai annoncé dans 3 600 s (1 h)")
     assert elapsed < 15 and "t0ken-secret" not in result.stdout + result.stderr
+
+
+_DEEP = b'{"data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"  # 200 Ko: within the size limit
+
+
+@pytest.mark.parametrize("status", [200, 400, 500])
+def test_an_answer_nested_thousands_deep_is_unreadable_not_a_crash(status: int) -> None:
+    # `response.json()` raised RecursionError out of `get` (exit 70 from `eval --fetch`).
+    transport = httpx.MockTransport(lambda _: httpx.Response(status, content=_DEEP))
+    result = api(transport, []).get(QF_PATH, CAMILLE)
+    assert result.status in ("error", "unknown"), result
+    dgfip_result = dgfip(lambda _: httpx.Response(status, content=_DEEP), []).get("ir", 2025, spi="1234567890123")
+    assert dgfip_result.status in ("error", "unknown"), dgfip_result
+
+
+def test_a_token_answer_nested_thousands_deep_is_refused() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=_DEEP if request.url.path == "/token" else b'{"rfr": 1}')
+
+    client = ImpotParticulier("id", "secret", "tele", "local", transport=httpx.MockTransport(handler),
+                              sleep=lambda _: None, rate_limit=None)
+    assert client.get("ir", 2025, spi="1234567890123").status in ("error", "unknown")

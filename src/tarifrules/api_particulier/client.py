@@ -368,7 +368,7 @@ UNAVAILABLE = "service indisponible"
 def _errors(response: httpx.Response) -> list[dict[str, Any]]:
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # (an answer nested thousands deep)
         return []
     errors = body.get("errors") if isinstance(body, dict) else None
     return [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
@@ -415,7 +415,7 @@ def interpret(response: httpx.Response, attempt: int, *, backoff: float = 0.5,
     if status == 200:
         try:
             body = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # (an answer nested thousands deep)
             return result("error", "réponse illisible (JSON attendu)")
         data = body.get("data", body) if isinstance(body, dict) else None
         return result("ok", None, data if isinstance(data, dict) else None)

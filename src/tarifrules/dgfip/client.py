@@ -72,7 +72,7 @@ def _codeapp(response: httpx.Response) -> tuple[str | None, str]:
     """(codeapp, message) from an error body; its exact shape is not public (REFERENCE §4)."""
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # (an answer nested thousands deep)
         return None, ""
     if not isinstance(body, dict):
         return None, ""
@@ -97,7 +97,7 @@ def interpret_dgfip(response: httpx.Response, attempt: int, *, backoff: float = 
     if status == 200:
         try:
             body = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # (an answer nested thousands deep)
             return result("error", "réponse illisible (JSON attendu)")
         return result("ok", None, body if isinstance(body, dict) else None)
     if status in (404, 410):
@@ -194,7 +194,7 @@ class ImpotParticulier:
             return ApiResult("error", None, "identifiants DGFiP refusés par /token", None, None, response.status_code)
         try:
             body = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # (an answer nested thousands deep)
             body = None
         token = body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token or not token.isascii() or not token.isprintable():
