@@ -258,13 +258,27 @@ def test_a_number_in_other_digits_is_refused_as_in_a_situation(case: str) -> Non
     assert [(d.code, d.span.line, d.span.column) for d in error.diagnostics] == [("S001", 12, 14)]
 
 
-def test_a_situation_typed_in_nfd_reads_like_its_nfc_twin() -> None:
-    # A situation saved on macOS (NFD): « durée_journée » was undeclared (D001), « demi_journée » out of the list.
+
+def test_a_key_typed_in_nfd_is_refused_alike_everywhere_and_never_overrides_its_twin(tmp_path: Path) -> None:
+    # « quotient_famillé » twice, once in NFD: read as the same key, the last one won (9,00 € or 1,00 €).
+    # The NFD spelling is not a declared name: the CLI, the library and the service refuse it alike.
     text = ('délibération "Essai"\n  applicable à partir du 01/09/2025\n\ndonnées\n'
-            '  durée_journée : parmi (journée, demi_journée)\n\nrésultats\n  tarif_repas : montant, prix\n\n'
-            'article 1 "a"\n  tarif_repas : 2,00 €\n    sauf si durée_journée est demi_journée : 1,00 €\n')
-    rules = tarifrules.load(text)
-    nfd = {unicodedata.normalize("NFD", "durée_journée"): unicodedata.normalize("NFD", "demi_journée")}
-    assert list(nfd) != ["durée_journée"]
-    assert rules.evaluate(nfd, date="01/10/2025").outputs["tarif_repas"].value == rules.evaluate(
-        {"durée_journée": "demi_journée"}, date="01/10/2025").outputs["tarif_repas"].value
+            '  quotient_famillé : montant entier au minimum 0 €\n\nrésultats\n  tarif_repas : montant, prix\n\n'
+            'article 1 "a"\n  tarif_repas : quotient_famillé × 1 %\n')
+    file = tmp_path / "essai.tarif"
+    file.write_text(text, encoding="utf-8")
+    nfd = unicodedata.normalize("NFD", "quotient_famillé")
+    assert nfd != "quotient_famillé"
+    rules = tarifrules.load(file)
+    error = library_error(lambda: rules.evaluate({"quotient_famillé": 100, nfd: 900}, date="01/10/2025"))
+    assert [d.code for d in error.diagnostics] == ["D001"]
+    assert_handled(run_cli(["eval", file, "--set", "quotient_famillé=100", "--set", f"{nfd}=900",
+                            "--date", "01/10/2025"]), 2, "D001")
+    from fastapi.testclient import TestClient
+
+    from tarifrules.service.app import create_app
+
+    with TestClient(create_app(tmp_path)) as client:
+        answer = client.post("/evaluer", json={"file": "essai", "date": "2025-10-01",
+                                               "situation": {"quotient_famillé": 100, nfd: 900}})
+    assert answer.status_code == 422, answer.text

@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime
 import difflib
 import math
-import unicodedata
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -235,11 +234,6 @@ class SituationReader:
         more = 0  # problems beyond MAX_REPORTED: counted, not described (no close-name search)
         for key, raw in situation.items():
             convert = converters.get(key)
-            if convert is None and isinstance(key, str) and not key.isascii():  # typed or saved in NFD (macOS)
-                key = unicodedata.normalize("NFC", key)
-                convert = converters.get(key)
-            if isinstance(raw, str) and not raw.isascii():  # a value of a list (« journée ») read as the file is
-                raw = unicodedata.normalize("NFC", raw)
             if convert is not None and raw is not None:
                 try:
                     values[key] = convert(raw)
