@@ -279,3 +279,16 @@ def test_service_refuses_numbers_beyond_thirty_digits(client: Any, number: str) 
     body = f'{{"file": "restauration-scolaire", "situation": {{"quotient_familial": {number}}}}}'.encode()
     response = client.post("/evaluer", content=body, headers={"content-type": "application/json"})
     assert response.status_code == 422 and _codes(response) == ["D008"], response.text
+
+
+@pytest.mark.parametrize("value", ["\x1b]0;pwn\x07X", "\x1b[2J650", "650\r\nfaux", "\u202e056"])
+def test_a_value_that_would_command_the_terminal_is_shown_escaped(value: str, tmp_path: Path) -> None:
+    # The D002 message echoed the value as it came: ESC ] 0 ; sets the terminal's title, ESC [ 2 J clears it.
+    error = library_error(lambda: tarifrules.load(CANTINE).evaluate({"quotient_familial": value}))
+    shown = messages(error)
+    assert not any(ord(ch) < 0x20 or ch in "\x7f\u202e" for ch in shown), shown
+    situation = tmp_path / "s.json"
+    situation.write_text(json.dumps({"quotient_familial": value}), encoding="utf-8")
+    result = run_cli(["eval", CANTINE, "--situation", situation])
+    assert_handled(result, 2, "D002")
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr and "\u202e" not in result.stderr

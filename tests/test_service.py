@@ -28,8 +28,8 @@ from .helpers import ROOT
 
 fastapi_testclient = pytest.importorskip("fastapi.testclient")
 
+from tarifrules.characters import printable  # noqa: E402
 from tarifrules.service.app import create_app  # noqa: E402
-from tarifrules.service.errors import printable  # noqa: E402
 from tarifrules.service.registry import Moved, Registry, probe, read_stable  # noqa: E402
 
 FOLDER = ROOT / "examples" / "deliberations"

@@ -44,6 +44,20 @@ MAX_REPORTED = 10
 _STRING = re.compile(r'"[^"\n]*"|«[^»\n]*»')
 
 
+def printable(text: str, limit: int = 200) -> str:
+    """`text` for a log line or a terminal: control characters (CR, LF, ESC, BEL…), line and paragraph
+    separators and format characters (bidi controls) written as escapes (and `\\` as `\\\\`), at most `limit`
+    characters: a request path, a file name or a value cannot forge a line of the log, hide a part of it,
+    nor send a command to the terminal (`ESC ] 0 ;` sets its title)."""
+    if text.isprintable() and "\\" not in text and len(text) <= limit:
+        return text
+    shown = "".join(
+        "\\\\" if ch == "\\" else ch if ch.isprintable() else
+        f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}" if ord(ch) < 0x10000 else f"\\U{ord(ch):08x}"
+        for ch in text[:limit])
+    return shown + ("…" if len(text) > limit else "")
+
+
 def is_hidden(char: str) -> bool:
     """A character that changes or hides what is displayed: a bidi control, a format character
     (category Cf), a control character other than tab and newline, a blank letter."""

@@ -24,7 +24,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from . import nodes as n
-from .characters import difference, skeleton
+from .characters import difference, printable, skeleton
 from .diagnostics import Diagnostic, TarifError, error
 from .values import HUNDRED, WIDE, decimal_places, parse_date, parse_french_number
 
@@ -213,7 +213,7 @@ def _shown(raw: Any) -> str:
     else:
         return "une liste" if isinstance(raw, (list, tuple)) else "un objet"
     text = " ".join(text.split())
-    return f"« {text[:40]}{'…' if len(text) > 40 else ''} »"
+    return f"« {printable(text, 40)} »"  # (ESC, BEL… escaped: a value cannot send a command to the terminal)
 
 
 class SituationReader:

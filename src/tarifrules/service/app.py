@@ -29,6 +29,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..characters import printable
 from ..diagnostics import TarifError, error
 from ..ruleset import Evaluation
 from .errors import (
@@ -41,7 +42,6 @@ from .errors import (
     ServiceError,
     document,
     fail,
-    printable,
 )
 from .models import ERROR_RESPONSES, EvaluationRequestModel, ExplanationModel, FilesModel, ServedEvaluationModel
 from .registry import SETTLE, Entry, Registry, Version

@@ -57,14 +57,3 @@ def did_you_mean(name: str, known: Sequence[str], synonyms: dict[str, str] | Non
     return ("possibles : " + ", ".join(known)) if known else None
 
 
-def printable(text: str, limit: int = 200) -> str:
-    """`text` for a log line: control characters (CR, LF, ESC…), line and paragraph separators and
-    format characters (bidi controls) written as escapes (and `\\` as `\\\\`), at most `limit` characters: a request
-    path or a file name cannot forge a line of the log nor hide a part of it."""
-    if text.isprintable() and "\\" not in text and len(text) <= limit:
-        return text
-    shown = "".join(
-        "\\\\" if ch == "\\" else ch if ch.isprintable() else
-        f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}" if ord(ch) < 0x10000 else f"\\U{ord(ch):08x}"
-        for ch in text[:limit])
-    return shown + ("…" if len(text) > limit else "")

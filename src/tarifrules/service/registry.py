@@ -34,13 +34,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..characters import printable
 from ..diagnostics import Diagnostic, TarifError, error
 from ..ruleset import RuleSet, checked
 from ..schema import situation_schema, validator
 from ..situation import SituationReader
 from ..source import MAX_BYTES, decode
 from ..span import Span
-from .errors import BROKEN_FILE, REFUSED_FILE, UNKNOWN_FILE, did_you_mean, fail, printable
+from .errors import BROKEN_FILE, REFUSED_FILE, UNKNOWN_FILE, did_you_mean, fail
 
 SUFFIX = ".tarif"
 SETTLE = 0.2  # seconds a changed file must stay unchanged before it is read
