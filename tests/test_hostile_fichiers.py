@@ -126,3 +126,39 @@ def test_a_regular_file_through_a_symbolic_link_is_read(tmp_path: Path) -> None:
     link = tmp_path / "lien.tarif"
     link.symlink_to(CANTINE)
     assert_handled(run_cli(["check", link], timeout=TIMEOUT), 0)
+
+
+# ------------------------------------------------------------------ files written whole or not at all
+
+
+def test_a_file_rewritten_by_fmt_is_whole_or_untouched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `fmt` rewrote the rule file in place (`write_text`): a full disk or a kill left it cut in half.
+    rule = tmp_path / "regles.tarif"
+    rule.write_text("ancien texte\n", encoding="utf-8")
+    rule.chmod(0o640)
+
+    def failing(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(files.os, "fsync", failing)
+        with pytest.raises(OSError):
+            files.write_atomically(rule, "nouveau texte\n" * 1000)
+    assert rule.read_text(encoding="utf-8") == "ancien texte\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["regles.tarif"]  # no temporary file left
+    files.write_atomically(rule, "nouveau texte\n")
+    assert rule.read_text(encoding="utf-8") == "nouveau texte\n"
+    assert rule.stat().st_mode & 0o777 == 0o640  # its permissions kept
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["regles.tarif"]
+
+
+def test_system_errors_are_said_in_french(tmp_path: Path) -> None:
+    long_name = tmp_path / ("a" * 300 + ".tarif")
+    result = run_cli(["check", long_name])
+    assert_handled(result, 1, "nom de fichier trop long")
+    loop = tmp_path / "boucle.json"
+    loop.symlink_to(tmp_path / "boucle2.json")
+    (tmp_path / "boucle2.json").symlink_to(loop)
+    result = run_cli(["eval", ROOT / "examples" / "deliberations" / "restauration-scolaire.tarif", "--situation", loop])
+    assert_handled(result, 2)
+    assert "Too many" not in result.stderr and "File name" not in result.stderr, result.stderr

@@ -11,6 +11,7 @@ its words (diagnostic F001/F004 for a rule file, a usage error for a situation).
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from typing import Literal
@@ -27,6 +28,37 @@ class FileProblem(Exception):
     def __init__(self, reason: Reason, message: str, hint: str, size: int | None = None):
         super().__init__(message)
         self.reason, self.message, self.hint, self.size = reason, message, hint, size
+
+
+_SYSTEM_ERRORS = {  # the system's words are English (`strerror`): what a user reads is French
+    errno.ENAMETOOLONG: "nom de fichier trop long",
+    errno.ELOOP: "liens symboliques qui tournent en rond",
+    errno.EIO: "erreur d'entrée-sortie du disque",
+    errno.ENOSPC: "disque plein",
+    errno.EMFILE: "trop de fichiers ouverts",
+    errno.ENFILE: "trop de fichiers ouverts",
+    errno.ENXIO: "périphérique absent",
+    errno.ENODEV: "périphérique absent",
+    errno.EROFS: "disque en lecture seule",
+    errno.ESTALE: "fichier d'un partage réseau devenu inaccessible",
+    errno.ETIMEDOUT: "délai dépassé (partage réseau ?)",
+    errno.EBUSY: "fichier occupé",
+    errno.EAGAIN: "fichier momentanément indisponible",
+    errno.ENOENT: "fichier ou dossier introuvable",
+    errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
+    errno.EISDIR: "c'est un dossier",
+    errno.EACCES: "droits d'accès insuffisants",
+    errno.EPERM: "opération non permise",
+    errno.EEXIST: "le fichier existe déjà",
+    errno.EXDEV: "autre disque",
+    errno.EADDRINUSE: "adresse déjà utilisée (un autre programme écoute sur ce port ?)",
+    errno.EADDRNOTAVAIL: "adresse absente de cette machine",
+}
+
+
+def system_error(exc: OSError) -> str:
+    """The system's reason for `exc`, in French."""
+    return _SYSTEM_ERRORS.get(exc.errno or 0, f"erreur système n° {exc.errno}" if exc.errno else "erreur système")
 
 
 def megabytes(count: int) -> str:
@@ -87,7 +119,7 @@ def read_regular_file(path: str | os.PathLike[str], limit: int) -> bytes:
     except IsADirectoryError:
         raise _special(stat.S_IFDIR) from None
     except OSError as exc:
-        raise FileProblem("unreadable", f"fichier illisible ({exc.strerror or 'erreur système'})",
+        raise FileProblem("unreadable", f"fichier illisible ({system_error(exc)})",
                           "vérifiez que le fichier est accessible (disque, partage réseau), puis réessayez") from None
     except ValueError:  # a path the system cannot name (a NUL character in it)
         raise FileProblem("bad_name", "nom de fichier invalide (caractère nul)",
@@ -96,3 +128,37 @@ def read_regular_file(path: str | os.PathLike[str], limit: int) -> bytes:
         raise _too_large(limit, None)
     return b"".join(chunks)
 
+
+
+def write_atomically(path: str | os.PathLike[str], text: str) -> None:
+    """Writes `text` (UTF-8) under `path` whole or not at all: into a temporary file of the same folder,
+    put on the disk (`fsync`), then renamed over `path` (which keeps its permissions). On any error the
+    temporary file is removed, and a file that was under `path` stays as it was: a disk full or an
+    interruption while `tarifrules fmt` rewrites a rule file never leaves it cut in half.
+    Raises `OSError`."""
+    import contextlib
+    import tempfile
+
+    target = os.fspath(path)
+    folder = os.path.dirname(target) or "."
+    try:
+        mode: int | None = stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        mode = None
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".partiel", dir=folder)
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(text.encode("utf-8"))
+            file.flush()
+            os.fsync(file.fileno())
+            if mode is not None and hasattr(os, "fchmod"):
+                os.fchmod(file.fileno(), mode)
+            elif hasattr(os, "fchmod"):  # the permissions a new file gets (mkstemp gives 0600)
+                umask = os.umask(0)
+                os.umask(umask)
+                os.fchmod(file.fileno(), 0o666 & ~umask)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..files import system_error, write_atomically
 from .common import (
     EXIT_OK,
     EXIT_PROBLEMS,
@@ -121,9 +122,9 @@ def _write_explanation(evaluation: Any, output_format: str, out: str | None) -> 
         click.echo(text, nl=False)
         return
     try:
-        Path(out).write_text(text, encoding="utf-8")
+        write_atomically(out, text)
     except OSError as exc:
-        _fail(f"impossible d'écrire {out} : {exc.strerror or exc}", "vérifiez le chemin du fichier")
+        _fail(f"impossible d'écrire {out} : {system_error(exc)}", "vérifiez le chemin du fichier")
     click.echo(f"explication écrite dans {out}", err=True)
 
 
@@ -188,7 +189,7 @@ def fmt_command(files: tuple[str, ...], check_only: bool) -> None:
         if check_only:
             click.echo(f"à reformater : {file}")
         else:
-            Path(file).write_text(formatted, encoding="utf-8")
+            write_atomically(file, formatted)
             click.echo(f"reformaté : {file}")
     if check_only and not (unformatted or broken):
         click.echo(f"{len(files)} fichier(s) déjà formaté(s)")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ..files import system_error
 from .common import (
     EXIT_OK,
     EXIT_PROBLEMS,
@@ -35,7 +36,7 @@ def doc_command(files: tuple[str, ...], out: str, compare: tuple[tuple[str, str]
     try:
         site = build_site(files, out, compare)
     except OSError as exc:
-        _fail(f"impossible d'écrire dans {out} : {exc.strerror or exc}", "vérifiez le dossier de sortie")
+        _fail(f"impossible d'écrire dans {out} : {system_error(exc)}", "vérifiez le dossier de sortie")
     click.echo(f"{len(site.pages)} page(s) et {len(site.comparisons)} comparaison(s) écrites dans {out}")
     for path in (*([site.index] if site.index else []), *site.pages, *site.comparisons):
         click.echo(f"  {path}")

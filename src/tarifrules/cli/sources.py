@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..files import system_error
 from .common import (
     EXIT_OK,
     EXIT_PROBLEMS,
@@ -193,7 +194,7 @@ def fake_api_particulier_command(port: int, host: str, scopes: str | None, popul
         dgfip = FakeImpotParticulier()
         server = make_server(host, port, fake, dgfip)
     except OSError as exc:
-        _fail(f"impossible d'écouter sur {host}:{port} : {exc.strerror or exc}")
+        _fail(f"impossible d'écouter sur {host}:{port} : {system_error(exc)}")
     token = fake.issue_token(chosen)
     bound_port = server.server_address[1]
     click.echo(f"Faux API Particulier sur http://{host}:{bound_port} (Ctrl-C pour arrêter)")

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..checks import check_program
 from ..diagnostics import TarifError
+from ..files import write_atomically
 from ..parser import parse
 from ..ruleset import RuleSet
 from ..source import read_source
@@ -100,7 +101,7 @@ def build_site(files: Sequence[str | Path], out: str | Path,
         if older.ruleset is None or newer.ruleset is None:
             continue
         path = folder / comparison_name(older, newer)
-        path.write_text(render_comparison(older, newer), encoding="utf-8")
+        write_atomically(path, render_comparison(older, newer))
         comparisons.append(path)
     with_index = len(sheets) + len(comparisons) > 1
     written = []
@@ -108,9 +109,9 @@ def build_site(files: Sequence[str | Path], out: str | Path,
         links = [(comparison_name(a, b), "comparaison avec l'autre version") for a, b in pairs
                  if sheet in (a, b) and a.ruleset is not None and b.ruleset is not None]
         path = folder / sheet.page_name
-        path.write_text(render_sheet(sheet, links=links, index=with_index), encoding="utf-8")
+        write_atomically(path, render_sheet(sheet, links=links, index=with_index))
         written.append(path)
     index = folder / "index.html" if with_index else None
     if index is not None:
-        index.write_text(_index(sheets, pairs), encoding="utf-8")
+        write_atomically(index, _index(sheets, pairs))
     return Site(tuple(written), index, tuple(comparisons), tuple(s.file for s in sheets if s.ruleset is None))
