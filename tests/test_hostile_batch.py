@@ -344,3 +344,12 @@ def test_evaluate_table_with_huge_numbers_gives_evaluate_results(cell: str) -> N
             assert result.statuses()[row] == "erreur"
             continue
         assert result.outputs["tarif_repas"].value(row) == expected
+
+
+def test_a_quote_never_closed_does_not_swallow_the_households_after_it(tmp_path: Path) -> None:
+    # The last cell of line 2 opened a quote: the two households after it were read into that cell,
+    # « 1 foyer : 1 calculé(s) » and exit 0 — two households lost without a word.
+    result = run_cli(["batch", CANTINE, CASES / "guillemet-jamais-referme.csv", "-o", tmp_path / "t.csv", *DATE])
+    assert_handled(result, 1, "3 foyers : 2 calculé(s), 0 indéterminé(s), 1 en erreur",
+                   "ligne 2 : guillemet ouvert et jamais refermé")
+    assert [row[0] for row in csv_rows(tmp_path / "t.csv")[1:]] == ["A-002", "A-003"]

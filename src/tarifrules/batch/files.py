@@ -167,7 +167,9 @@ def _read_csv_by_rows(path: str, names: list[str], delimiter: str) -> Population
     unreadable: list[tuple[int, str]] = []
     start = 1  # index in `lines` where the current reader starts (line 1 is the header)
     while start < len(lines):
-        reader = pycsv.reader(itertools.islice(lines, start, None), delimiter=delimiter)
+        # strict: a quote never closed before the end of the file is an error, not a last cell that
+        # swallows every line after it (households lost without a word)
+        reader = pycsv.reader(itertools.islice(lines, start, None), delimiter=delimiter, strict=True)
         first = start
         restart = None
         try:
@@ -186,8 +188,10 @@ def _read_csv_by_rows(path: str, names: list[str], delimiter: str) -> Population
                     break
                 else:
                     unreadable.append((line, f"{len(record)} champ(s) au lieu de {width} : ligne non lue"))
-        except pycsv.Error:
-            unreadable.append((first + 1, "ligne illisible en CSV : ligne non lue"))
+        except pycsv.Error as exc:
+            unclosed = "end of data" in str(exc) or "newline inside string" in str(exc)
+            unreadable.append((first + 1, "guillemet ouvert et jamais refermé : ligne non lue" if unclosed
+                               else "ligne illisible en CSV : ligne non lue"))
             restart = first + 1
         if restart is None:
             break
