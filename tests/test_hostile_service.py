@@ -243,3 +243,17 @@ def test_a_fifo_or_a_folder_named_tarif_is_refused_without_blocking(tmp_path: Pa
 
 def test_serve_refuses_a_bad_delay_in_french() -> None:
     assert_handled(run_cli(["serve", str(CORPUS), "--delai", "0"]), 2, "--delai")
+
+
+def test_a_body_beyond_64_kio_sent_with_its_headers_is_no_header(server: Served) -> None:
+    # The body's bytes in the same packet as the headers were counted as headers: 431 for a valid request.
+    start = {"file": "cantine", "situation": {"quotient_familial": 650, "demandeur_emploi": "non"},
+             "date": "15/09/2025"}
+    body = json.dumps({**start, "note": ""}).encode()
+    body = json.dumps({**start, "note": "x" * (65_500 - len(body))}).encode()  # under the 64 Kio body limit,
+    assert len(body) == 65_500  # and headers plus body over 64 Kio of « headers »
+    head = (f"POST /evaluer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {len(body)}"
+            "\r\nConnection: close\r\n\r\n").encode()
+    answer = exchange(server.port, [head + body], timeout=15)
+    assert answer.status != 431, answer
+    assert answer.status in (200, 422), answer  # computed, or the extra key refused

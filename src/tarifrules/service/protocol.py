@@ -81,6 +81,14 @@ class JoinedWrites:
 TIMEOUT_VARIABLE = "TARIFRULES_SERVE_DELAI"
 DEFAULT_TIMEOUT = 10.0
 MAX_HEADERS = 64 * 1024  # bytes of request line and headers
+
+
+def _header_part(tail: bytes, data: bytes) -> int:
+    """How many bytes of `data` are still request line and headers, `tail` being the last bytes received
+    before it: all of them, or those up to the empty line that ends the headers."""
+    joined = tail + data
+    ends = [found + len(mark) for mark in (b"\r\n\r\n", b"\n\n") if (found := joined.find(mark)) >= 0]
+    return len(data) if not ends else max(0, min(ends) - len(tail))
 ACCESS = logging.getLogger("tarifrules.service.access")
 
 
@@ -118,6 +126,7 @@ class HttpProtocol(HttpToolsProtocol):
         self._deadline: asyncio.TimerHandle | None = None
         self._phase = "idle"  # idle (between requests), headers, body
         self._header_bytes = 0
+        self._tail = b""  # the last bytes of headers received, where their end may begin
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         joined: Any = JoinedWrites(transport, self.loop)
@@ -139,11 +148,12 @@ class HttpProtocol(HttpToolsProtocol):
 
     def data_received(self, data: bytes) -> None:
         if self._phase == "idle":
-            self._phase, self._header_bytes = "headers", 0
+            self._phase, self._header_bytes, self._tail = "headers", 0, b""
             if self._deadline is None:  # after an answer: from this first byte
                 self._arm(self.timeout, self._headers_late)
         if self._phase == "headers":
-            self._header_bytes += len(data)
+            self._header_bytes += _header_part(self._tail, data)  # (a body in the same packet is no header)
+            self._tail = (self._tail + data)[-3:]
             if self._header_bytes > MAX_HEADERS:
                 self._refuse(431, "Request Header Fields Too Large", large_headers())
                 return
