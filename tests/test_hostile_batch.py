@@ -353,3 +353,15 @@ def test_a_quote_never_closed_does_not_swallow_the_households_after_it(tmp_path:
     assert_handled(result, 1, "3 foyers : 2 calculé(s), 0 indéterminé(s), 1 en erreur",
                    "ligne 2 : guillemet ouvert et jamais refermé")
     assert [row[0] for row in csv_rows(tmp_path / "t.csv")[1:]] == ["A-002", "A-003"]
+
+
+def test_a_fifo_or_a_device_as_population_is_said_for_what_it_is(tmp_path: Path) -> None:
+    fifo = tmp_path / "menages.csv"
+    os.mkfifo(fifo)
+    zero = tmp_path / "zero.csv"
+    zero.symlink_to("/dev/zero")
+    assert_handled(run_cli(["batch", CANTINE, fifo, "-o", tmp_path / "t.csv", *DATE], timeout=30), 2,
+                   "tube nommé (FIFO)")
+    assert_handled(run_cli(["batch", CANTINE, zero, "-o", tmp_path / "t.csv", *DATE], timeout=30), 2,
+                   "périphérique")
+    assert not (tmp_path / "t.csv").exists()

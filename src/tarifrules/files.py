@@ -162,3 +162,19 @@ def write_atomically(path: str | os.PathLike[str], text: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+
+
+def not_a_regular_file(path: str | os.PathLike[str]) -> FileProblem | None:
+    """Why `path` cannot be read as a file (missing, a folder, a FIFO, a device, a loop of links…),
+    or `None` for a regular file: for readers that open the file themselves (Arrow, DuckDB)."""
+    try:
+        status = os.stat(path)
+    except FileNotFoundError:
+        return FileProblem("missing", "fichier introuvable", "vérifiez le chemin et le nom du fichier")
+    except OSError as exc:
+        return FileProblem("unreadable", f"fichier illisible ({system_error(exc)})",
+                           "vérifiez le chemin du fichier et les liens symboliques qui y mènent")
+    except ValueError:
+        return FileProblem("bad_name", "nom de fichier invalide (caractère nul)",
+                           "vérifiez le chemin et le nom du fichier")
+    return None if stat.S_ISREG(status.st_mode) else _special(status.st_mode)

@@ -24,6 +24,8 @@ from typing import IO, Any
 import numpy as np
 import numpy.typing as npt
 
+from ..files import not_a_regular_file
+
 FORMATS = (".csv", ".parquet")
 SEPARATORS = {";": "point-virgule", ",": "virgule", "\t": "tabulation"}
 
@@ -71,8 +73,9 @@ def read_population(path: str) -> Population:
     import pyarrow as pa
 
     suffix = file_format(path)
-    if not Path(path).is_file():
-        raise FileProblem(f"fichier introuvable : {path}", "vérifiez le chemin du fichier")
+    refused = not_a_regular_file(path)  # (a FIFO would block the reader, /dev/zero never end)
+    if refused is not None:
+        raise FileProblem(f"{refused.message} : {path}", refused.hint)
     try:
         if suffix == ".parquet":
             import pyarrow.parquet as pq
