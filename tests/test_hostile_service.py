@@ -257,3 +257,12 @@ def test_a_body_beyond_64_kio_sent_with_its_headers_is_no_header(server: Served)
     answer = exchange(server.port, [head + body], timeout=15)
     assert answer.status != 431, answer
     assert answer.status in (200, 422), answer  # computed, or the extra key refused
+
+
+def test_a_body_with_a_byte_order_mark_is_read_as_the_command_line_reads_it(server: Served) -> None:
+    body = "\ufeff" + json.dumps({"file": "cantine", "situation": {"quotient_familial": 650,
+                                                                   "demandeur_emploi": "non"}, "date": "15/09/2025"})
+    answer = httpx.post(f"{server.url}/evaluer", content=body.encode("utf-8"),
+                        headers={"Content-Type": "application/json"}, timeout=15)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["outputs"]["tarif_repas"]["value"] == "2.10"

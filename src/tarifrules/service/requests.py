@@ -89,7 +89,7 @@ def parse_json(body: bytes) -> Any:
     if not body.strip():
         raise fail(400, BAD_JSON, "le corps de la requête est vide : un objet JSON est attendu", hint)
     try:
-        text = body.decode("utf-8")
+        text = body.decode("utf-8-sig")  # (a byte order mark, as the command line accepts in --situation)
     except UnicodeDecodeError:
         raise fail(400, BAD_JSON, "le corps de la requête n'est pas du texte UTF-8", hint) from None
     try:
