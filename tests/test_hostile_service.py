@@ -165,6 +165,7 @@ def test_a_raw_control_character_in_the_path_is_a_french_400(server: Served) -> 
     assert answer.closed
     _french_error(answer, 400, "H002", "requête HTTP illisible")
     assert "\x1b" not in server.log_text()
+    assert "Invalid HTTP request" not in server.log_text()  # uvicorn's English beside the French line
 
 
 # ------------------------------------------------------------------ bodies that are not JSON

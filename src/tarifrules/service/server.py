@@ -35,11 +35,22 @@ def app_from_environment() -> Any:
     return app
 
 
+class SaidInFrench(logging.Filter):
+    """Drops uvicorn's English lines for what the service already logs in French (`protocol.py`)."""
+
+    REPEATS = frozenset({"Invalid HTTP request received."})
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() not in self.REPEATS
+
+
 def _log_config() -> dict[str, Any]:
     import uvicorn.config
 
     config: dict[str, Any] = {**uvicorn.config.LOGGING_CONFIG}
+    config["filters"] = {**config.get("filters", {}), "deja_dit": {"()": SaidInFrench}}
     config["loggers"] = {**config["loggers"],
+                         "uvicorn.error": {**config["loggers"].get("uvicorn.error", {}), "filters": ["deja_dit"]},
                          "tarifrules.service": {"handlers": ["default"], "level": "INFO", "propagate": False}}
     return config
 
